@@ -1,0 +1,73 @@
+/**
+ * The seed example (SPEC §1): ws://localhost:8888/websocket answers "You said: …", and
+ * http://localhost:8888/ serves a page that uses it. Run with `npm start`.
+ */
+import 'reflect-metadata';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { singleton } from 'tsyringe';
+import { Connection, createApp, Gateway, OnClose, OnMessage, OnOpen, type App } from '../src';
+import { ECHO_PAGE } from './echo-page';
+
+@singleton()
+export class Greeter {
+  greet(s: string): string {
+    return `You said: ${s}`;
+  }
+}
+
+@Gateway('/websocket')
+export class EchoGateway {
+  constructor(
+    private readonly conn: Connection,
+    private readonly greeter: Greeter,
+  ) {}
+
+  @OnOpen() open(): void {
+    console.log('WebSocket opened');
+  }
+
+  @OnMessage() onMessage(m: string): Promise<void> {
+    return this.conn.writeMessage(this.greeter.greet(m));
+  }
+
+  @OnClose() onClose(): void {
+    console.log('WebSocket closed', this.conn.closeCode);
+  }
+}
+
+/** Starts the echo sample: the page at `/` and the gateway at `/websocket`, on one HTTP server. */
+export async function startEcho(port = 8888, host?: string): Promise<{ app: App; server: Server; address: AddressInfo; stop(): Promise<void> }> {
+  const app = createApp({ gateways: [EchoGateway] });
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && (req.url === '/' || req.url === '/index.html')) {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(ECHO_PAGE);
+    } else {
+      app.handleRequest(req, res);
+    }
+  });
+  app.attach(server);
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+  const stop = async (): Promise<void> => {
+    await app.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return { app, server, address: server.address() as AddressInfo, stop };
+}
+
+
+if (require.main === module) {
+  const port = Number(process.env.PORT ?? 8888);
+  startEcho(port).then(
+    ({ stop }) => {
+      console.log(`wsgate echo: ws://localhost:${port}/websocket, page at http://localhost:${port}/`);
+      const shutdown = (): void => void stop().then(() => process.exit(0));
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,32 @@
+/** Close codes of RFC 6455 §7.4.1 that wsgate itself sends. */
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  protocolError: 1002,
+  invalidPayload: 1007,
+  messageTooBig: 1009,
+  internalError: 1011,
+  tryAgainLater: 1013,
+} as const;
+
+/** ws reports these when the peer sent no code (1005) or the TCP connection dropped (1006). */
+export const NO_STATUS_RECEIVED = 1005;
+export const ABNORMAL_CLOSURE = 1006;
+
+export const DEFAULTS = {
+  maxMessageSize: 10 * 1024 * 1024,
+  maxQueuedMessages: 64,
+  closeTimeout: 5_000,
+  handshakeTimeout: 10_000,
+  maxBackpressure: 1024 * 1024,
+} as const;
+
+/** Per-request handshake state, stashed on the IncomingMessage for ws's synchronous handleProtocols. */
+export const kHandshake = Symbol('wsgate.handshake');
+/** Internal members of connections, reachable by the runtime but not part of the public surface. */
+export const kSocket = Symbol('wsgate.socket');
+export const kAttach = Symbol('wsgate.attach');
+export const kFinished = Symbol('wsgate.finished');
+export const kGatewayMetadata = Symbol('wsgate.gateway');
+
+export const noop = (): void => {};

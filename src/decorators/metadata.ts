@@ -1,0 +1,41 @@
+/**
+ * The one metadata record each gateway class carries, written by the decorators and read
+ * once by `createApp`.
+ * @module
+ */
+import { kGatewayMetadata } from '../constants';
+import type { GatewayOptions } from '../types';
+
+/** The hooks a gateway can implement, named after what calls them. */
+export type HookKind = 'open' | 'message' | 'close' | 'checkOrigin' | 'subprotocol' | 'ping' | 'pong';
+
+export interface GatewayMetadata {
+  /** Set by `@Gateway`; undefined on classes that only carry handler decorators (e.g. base classes). */
+  readonly path?: string | RegExp;
+  readonly options: GatewayOptions;
+  /** Method name per hook. */
+  readonly hooks: Readonly<Partial<Record<HookKind, string | symbol>>>;
+  /** Hooks decorated on more than one method of this class, kept so createApp can name them. */
+  readonly conflicts: ReadonlyArray<{ kind: HookKind; methods: Array<string | symbol> }>;
+}
+
+const EMPTY: GatewayMetadata = { options: {}, hooks: {}, conflicts: [] };
+
+/** The record written on `cls` itself (not inherited). */
+export function getOwnGatewayMetadata(cls: object): GatewayMetadata | undefined {
+  return Reflect.getOwnMetadata(kGatewayMetadata, cls) as GatewayMetadata | undefined;
+}
+
+/** Copy-on-write update of the record on `cls` itself. */
+export function updateGatewayMetadata(cls: object, update: (m: GatewayMetadata) => GatewayMetadata): void {
+  Reflect.defineMetadata(kGatewayMetadata, update(getOwnGatewayMetadata(cls) ?? EMPTY), cls);
+}
+
+/**
+ * Hooks of `cls` merged with those its base classes declare; a subclass's own hook wins.
+ */
+export function collectHooks(cls: object): GatewayMetadata['hooks'] {
+  const base = Object.getPrototypeOf(cls) as object | null;
+  const inherited = base && base !== Function.prototype ? collectHooks(base) : {};
+  return { ...inherited, ...(getOwnGatewayMetadata(cls)?.hooks ?? {}) };
+}

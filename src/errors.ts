@@ -1,0 +1,63 @@
+/**
+ * Error classes thrown or rejected by wsgate. Every class has a stable `name`.
+ * @module
+ */
+
+/**
+ * Thrown by a handler to close its connection with a chosen close code.
+ * Any other exception closes with 1011 (internal error).
+ *
+ * @example
+ * ```ts
+ * @OnMessage() onMessage(m: string) { if (!m) throw new WebSocketError(4003, 'empty message'); }
+ * ```
+ */
+export class WebSocketError extends Error {
+  override name = 'WebSocketError';
+  constructor(
+    /** RFC 6455 §7.4 close code (1000–1014 except 1004–1006, or 3000–4999). */
+    readonly code: number,
+    /** Close reason sent to the peer (at most 123 bytes of UTF-8). */
+    readonly reason = '',
+  ) {
+    super(reason ? `WebSocket closed with ${code}: ${reason}` : `WebSocket closed with ${code}`);
+  }
+}
+
+/**
+ * Writing to, pinging or reading from a connection that is closed or closing.
+ * Mirrors tornado's `WebSocketClosedError`.
+ */
+export class WebSocketClosedError extends Error {
+  override name = 'WebSocketClosedError';
+  constructor(message = 'WebSocket connection is closed') {
+    super(message);
+  }
+}
+
+/** The server answered the upgrade request with something other than 101 Switching Protocols. */
+export class WebSocketHandshakeError extends Error {
+  override name = 'WebSocketHandshakeError';
+  constructor(
+    message: string,
+    /** HTTP status of the answer; 0 when the answer was not HTTP at all. */
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+/** An operation (such as `websocketConnect`'s `connectTimeout`) did not finish in time. */
+export class TimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
+/** A gateway class or app option is invalid; raised by `createApp` with the class name in the message. */
+export class GatewayDefinitionError extends Error {
+  override name = 'GatewayDefinitionError';
+}
+
+/** A broker (pub/sub backend) could not carry out a subscribe or publish. */
+export class BrokerError extends Error {
+  override name = 'BrokerError';
+}

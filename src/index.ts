@@ -1,0 +1,28 @@
+/**
+ * wsgate — decorator-based WebSocket gateways for Node.js, with tornado.websocket's semantics.
+ * @module
+ */
+export { Gateway } from './decorators/gateway';
+export { CheckOrigin, OnClose, OnMessage, OnOpen, OnPing, OnPong, Subprotocol } from './decorators/handlers';
+export { createApp } from './runtime/app';
+export type { App } from './runtime/app';
+export { Connection } from './runtime/connection';
+export { WebSocketConnection } from './runtime/base-connection';
+export {
+  BrokerError,
+  GatewayDefinitionError,
+  TimeoutError,
+  WebSocketClosedError,
+  WebSocketError,
+  WebSocketHandshakeError,
+} from './errors';
+export type {
+  AppCloseOptions,
+  AppOptions,
+  CompressionOptions,
+  GatewayOptions,
+  IncomingMessage,
+  Logger,
+  OutgoingMessage,
+  WriteOptions,
+} from './types';

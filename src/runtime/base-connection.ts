@@ -1,0 +1,210 @@
+/**
+ * The output side shared by the server's `Connection` and the client's `ClientConnection`:
+ * writeMessage / close / ping / close codes over one `ws.WebSocket`.
+ * @module
+ */
+import type { Socket } from 'node:net';
+import { WebSocket } from 'ws';
+import { ABNORMAL_CLOSURE, kAttach, kFinished, kSocket, NO_STATUS_RECEIVED, noop } from '../constants';
+import { WebSocketClosedError } from '../errors';
+import type { OutgoingMessage, WriteOptions } from '../types';
+import { Heartbeat } from './heartbeat';
+import { encodeMessage } from './serialize';
+
+/** What the owner of a connection (dispatcher or client) is told about its socket's lifecycle. */
+export interface SocketLifecycle {
+  /** `close()` was called locally: paused reading must resume so the close frame can be read. */
+  onClosing(): void;
+  /** The socket has closed. The owner calls `[kFinished]()` once its own clean-up (e.g. `@OnClose`) is done. */
+  onEnded(): void;
+}
+
+export interface AttachOptions {
+  pingInterval?: number;
+  pingTimeout?: number;
+  /** The subprotocol the handshake selected, if any. */
+  subprotocol?: string;
+}
+
+/** RFC 6455 §7.4: codes an endpoint may send in a close frame. */
+export function isValidCloseCode(code: number): boolean {
+  return (
+    Number.isInteger(code) &&
+    ((code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999))
+  );
+}
+
+type State = 'connecting' | 'open' | 'closing' | 'closed';
+
+/**
+ * Methods and state common to both ends of a WebSocket.
+ * Not constructed directly: see `Connection` (server) and `ClientConnection` (client).
+ */
+export abstract class WebSocketConnection {
+  /** @internal */
+  [kSocket]: WebSocket | undefined;
+  private state: State = 'connecting';
+  private lifecycle: SocketLifecycle | undefined;
+  private heartbeat: Heartbeat | undefined;
+  private code: number | undefined;
+  private reason: string | undefined;
+  private subprotocol: string | undefined;
+  private resolveFinished: () => void = noop;
+  private readonly finished = new Promise<void>((resolve) => (this.resolveFinished = resolve));
+  // Code and reason given to close() before the socket existed (e.g. from @CheckOrigin).
+  private pendingClose: [number | undefined, string | undefined] | undefined;
+
+  /** Whether messages can be written: the handshake is done and neither side has started closing. */
+  get isOpen(): boolean {
+    return this.state === 'open' && this[kSocket]?.readyState === WebSocket.OPEN;
+  }
+
+  /** Bytes handed to `writeMessage` but not yet flushed to the operating system. */
+  get bufferedAmount(): number {
+    return this[kSocket]?.bufferedAmount ?? 0;
+  }
+
+  /** Close code from the peer's close frame; `undefined` when it sent none or the TCP connection dropped. */
+  get closeCode(): number | undefined {
+    return this.code;
+  }
+
+  /** Close reason from the peer's close frame; `undefined` when it sent no code. */
+  get closeReason(): string | undefined {
+    return this.reason;
+  }
+
+  /** The negotiated subprotocol, if any. Mirrors tornado's `selected_subprotocol`. */
+  get selectedSubprotocol(): string | undefined {
+    return this.subprotocol;
+  }
+
+  /**
+   * Sends a message: `string` → text frame; `Buffer`/`Uint8Array`/`ArrayBuffer` → binary frame; any
+   * other value → JSON text. The promise resolves once the frame is flushed to the operating
+   * system, so `await` is flow control; it rejects with `WebSocketClosedError` if the connection
+   * ends first. Mirrors tornado's `write_message`.
+   *
+   * @throws WebSocketClosedError synchronously when the connection is closed or closing.
+   * @example
+   * ```ts
+   * await conn.writeMessage({ type: 'joined', room });
+   * ```
+   */
+  writeMessage(message: OutgoingMessage, options?: WriteOptions): Promise<void> {
+    const ws = this.openSocket('writeMessage');
+    const encoded = encodeMessage(message, options?.binary);
+    const sent = new Promise<void>((resolve, reject) => {
+      ws.send(encoded.data, { binary: encoded.binary }, (err) => {
+        if (err) reject(new WebSocketClosedError(`WebSocket closed before the message was flushed: ${err.message}`));
+        else resolve();
+      });
+    });
+    sent.catch(noop);
+    return sent;
+  }
+
+  /**
+   * Starts the closing handshake. From then on the connection is closed for writing. Resolves when
+   * the connection has ended (and, on the server, `@OnClose` has run). Idempotent.
+   * Mirrors tornado's `close(code, reason)`.
+   *
+   * @param code RFC 6455 §7.4.1 close code; 1000 when only a reason is given.
+   * @example
+   * ```ts
+   * await conn.close(4001, 'unauthorized');
+   * ```
+   */
+  close(code?: number, reason?: string): Promise<void> {
+    if (code === undefined && reason !== undefined) code = 1000;
+    if (code !== undefined && !isValidCloseCode(code)) throw new RangeError(`close: invalid close code ${code}`);
+    if (reason !== undefined && Buffer.byteLength(reason) > 123) throw new RangeError('close: reason longer than 123 bytes');
+    const ws = this[kSocket];
+    if (this.state === 'connecting' && !ws) {
+      this.pendingClose = [code, reason];
+      this.state = 'closing';
+    } else if (this.state === 'open' || this.state === 'connecting') {
+      this.state = 'closing';
+      this.stopHeartbeat();
+      ws?.close(code, reason);
+      this.lifecycle?.onClosing();
+    }
+    return this.finished;
+  }
+
+  /**
+   * Sends a ping frame (at most 125 bytes of payload). Mirrors tornado's `ping`.
+   *
+   * @throws WebSocketClosedError when closed; RangeError when `data` is too long.
+   * @example
+   * ```ts
+   * conn.ping(Buffer.from('are you there'));
+   * ```
+   */
+  ping(data: string | Buffer = Buffer.alloc(0)): void {
+    const ws = this.openSocket('ping');
+    if (Buffer.byteLength(data) > 125) throw new RangeError('ping: payload larger than 125 bytes');
+    ws.ping(data, undefined, noop);
+  }
+
+  /**
+   * Sets TCP_NODELAY on the socket (Nagle's algorithm off when `true`). Mirrors tornado's `set_nodelay`.
+   *
+   * @example
+   * ```ts
+   * conn.setNoDelay(true);
+   * ```
+   */
+  setNoDelay(value: boolean): void {
+    (this[kSocket] as (WebSocket & { _socket?: Socket }) | undefined)?._socket?.setNoDelay(value);
+  }
+
+  /** @internal Binds the connection to its socket; `lifecycle` is told when reading must resume and when it ended. */
+  [kAttach](ws: WebSocket, lifecycle: SocketLifecycle, options: AttachOptions = {}): void {
+    this[kSocket] = ws;
+    this.lifecycle = lifecycle;
+    this.subprotocol = options.subprotocol || undefined;
+    ws.on('error', noop); // ws reports protocol errors here and then closes with the matching code
+    ws.on('close', (code: number, reason: Buffer) => this.socketClosed(code, reason));
+    if (this.pendingClose) {
+      ws.close(...this.pendingClose);
+      lifecycle.onClosing();
+      return;
+    }
+    this.state = 'open';
+    if (options.pingInterval) {
+      this.heartbeat = new Heartbeat(ws, options.pingInterval, options.pingTimeout ?? options.pingInterval, () => {
+        if (this.state === 'open') this.state = 'closing';
+        this.stopHeartbeat();
+      });
+    }
+  }
+
+  /** @internal Resolves every `close()` promise; called by the owner once its clean-up is done. */
+  [kFinished](): void {
+    this.resolveFinished();
+  }
+
+  private socketClosed(code: number, reason: Buffer): void {
+    this.state = 'closed';
+    this.stopHeartbeat();
+    if (code !== NO_STATUS_RECEIVED && code !== ABNORMAL_CLOSURE) {
+      this.code = code;
+      this.reason = reason.toString();
+    }
+    this.lifecycle?.onEnded();
+  }
+
+  private stopHeartbeat(): void {
+    this.heartbeat?.stop();
+    this.heartbeat = undefined;
+  }
+
+  private openSocket(operation: string): WebSocket {
+    const ws = this[kSocket];
+    if (!ws || !this.isOpen) {
+      throw new WebSocketClosedError(`${operation}: WebSocket is ${this.state === 'connecting' ? 'not open yet' : 'closed'}`);
+    }
+    return ws;
+  }
+}

@@ -1,0 +1,9 @@
+import type { DependencyContainer } from 'tsyringe';
+import type { Logger } from '../types';
+
+/** Disposes a connection's child container; a failing `dispose()` of a user service is logged, never thrown. */
+export function disposeScope(container: DependencyContainer, logger: Logger, gatewayName: string): void {
+  Promise.resolve()
+    .then(() => container.dispose())
+    .catch((err: unknown) => logger.error(`wsgate: ${gatewayName}: disposing the connection's services failed:`, err));
+}

@@ -1,0 +1,84 @@
+/**
+ * Public option types.
+ * @module
+ */
+import type { DependencyContainer } from 'tsyringe';
+
+/** Where wsgate reports handler errors. `console` fits. */
+export interface Logger {
+  error(message: string, ...details: unknown[]): void;
+  warn(message: string, ...details: unknown[]): void;
+}
+
+/**
+ * permessage-deflate (RFC 7692) settings; `{}` enables it with defaults.
+ * Mirrors tornado's `get_compression_options()`.
+ */
+export interface CompressionOptions {
+  /** zlib compression level, 0–9 (zlib default 6). */
+  level?: number;
+  /** zlib memLevel, 1–9 (default 8). */
+  memLevel?: number;
+  /** Messages smaller than this many bytes are sent uncompressed (default 1024). */
+  threshold?: number;
+  /** Reset the server's compression context after every message (less memory, worse ratio). */
+  serverNoContextTakeover?: boolean;
+  /** Ask the client to reset its compression context after every message. */
+  clientNoContextTakeover?: boolean;
+  /** LZ77 window of the server, 8–15. */
+  serverMaxWindowBits?: number;
+  /** LZ77 window of the client, 8–15. */
+  clientMaxWindowBits?: number;
+}
+
+/** Settings that a gateway may override with `@Gateway(path, options)`. */
+export interface GatewayOptions {
+  /** Largest message (after decompression) accepted, in bytes; larger ones close with 1009. Default 10 MiB. */
+  maxMessageSize?: number;
+  /** permessage-deflate; off unless given. */
+  compression?: CompressionOptions | false;
+  /** Send a ping every N ms; off unless given. */
+  pingInterval?: number;
+  /** Close a connection whose pong has not come N ms after a ping. Default: `pingInterval`. */
+  pingTimeout?: number;
+}
+
+/** Options of `createApp`. */
+export interface AppOptions extends GatewayOptions {
+  /** The gateway classes, each decorated with `@Gateway`. */
+  gateways: ReadonlyArray<new (...args: never[]) => object>;
+  /** tsyringe container to resolve gateways from. Default: tsyringe's root `container`. */
+  container?: DependencyContainer;
+  /** Upgrades whose headers are not complete after N ms are cut off (slowloris). Default 10 s. */
+  handshakeTimeout?: number;
+  /** Upgrades beyond this many open connections are answered 503. Default: unlimited. */
+  maxConnections?: number;
+  /** Messages waiting for a busy handler before the socket is paused. Default 64. */
+  maxQueuedMessages?: number;
+  /** A peer that does not answer our close frame within N ms is cut off. Default 5 s. */
+  closeTimeout?: number;
+  /** Where handler errors are reported. Default: `console`. */
+  logger?: Logger;
+}
+
+/** Options of `writeMessage`. */
+export interface WriteOptions {
+  /** Send a string as a binary frame. */
+  binary?: boolean;
+}
+
+/** Options of `app.close()`. */
+export interface AppCloseOptions {
+  /** Close code sent to every connection. Default 1001. */
+  code?: number;
+  /** Close reason sent to every connection. Default 'Going Away'. */
+  reason?: string;
+  /** Connections that have not ended after N ms are terminated. Default: the app's `closeTimeout`. */
+  timeout?: number;
+}
+
+/** Any message `writeMessage` accepts: strings, bytes, or JSON-serializable values. */
+export type OutgoingMessage = string | Buffer | Uint8Array | ArrayBuffer | object | number | boolean | null;
+
+/** A message as delivered to `@OnMessage`: text frames as `string`, binary frames as `Buffer`. */
+export type IncomingMessage = string | Buffer;
