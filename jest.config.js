@@ -5,5 +5,6 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/'],
   setupFiles: ['<rootDir>/test/setup.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/after-each.ts'],
   testTimeout: 20000,
 };

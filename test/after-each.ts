@@ -1,0 +1,3 @@
+import { runCleanup } from './helpers/cleanup';
+
+afterEach(runCleanup);
