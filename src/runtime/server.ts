@@ -83,7 +83,7 @@ export class GatewayServer {
     if (req.headers.upgrade?.toLowerCase() === 'websocket') {
       return reject(400, 'The Connection header must include "upgrade".');
     }
-    return reject(426, 'This is a WebSocket endpoint: upgrade to "websocket".', { Upgrade: 'websocket', Connection: 'Upgrade' });
+    return reject(426, 'This is a WebSocket endpoint: upgrade to "websocket".', { Upgrade: 'websocket', Connection: 'Upgrade, close' });
   }
 
   private route(req: IncomingMessage): RouteMatch<GatewayDefinition> | Rejection | undefined {
