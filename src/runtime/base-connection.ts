@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
-import { ABNORMAL_CLOSURE, kAttach, kFinished, kSocket, NO_STATUS_RECEIVED, noop } from '../constants';
+import { ABNORMAL_CLOSURE, CloseCode, kAttach, kFinished, kSocket, NO_STATUS_RECEIVED, noop } from '../constants';
 import { WebSocketClosedError } from '../errors';
 import type { OutgoingMessage, WriteOptions } from '../types';
 import { Heartbeat } from './heartbeat';
@@ -35,6 +35,23 @@ export function isValidCloseCode(code: number): boolean {
 }
 
 type State = 'connecting' | 'open' | 'closing' | 'closed';
+
+type ErrorWithStatus = Error & { code?: string } & Record<symbol, unknown>;
+
+/**
+ * RFC 6455 §5.2: a 64-bit length must have its top bit clear, so such a frame is a protocol error
+ * (1002). ws reports every length above 2^53 − 1 as 1009 without keeping the length, so wsgate
+ * maps all of them to 1002: no real message is 8 PiB long. The status lives under ws's
+ * `Symbol('status-code')`, read before ws sends its close frame.
+ */
+function treatHugeLengthsAsProtocolErrors(ws: WebSocket): void {
+  const receiver = (ws as WebSocket & { _receiver?: NodeJS.EventEmitter })._receiver;
+  receiver?.prependListener('error', (err: ErrorWithStatus) => {
+    if (err.code !== 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH') return;
+    const status = Object.getOwnPropertySymbols(err).find((s) => s.description === 'status-code');
+    if (status) err[status] = CloseCode.protocolError;
+  });
+}
 
 /**
  * Methods and state common to both ends of a WebSocket.
@@ -165,6 +182,7 @@ export abstract class WebSocketConnection {
     this.lifecycle = lifecycle;
     this.subprotocol = options.subprotocol || undefined;
     ws.on('error', noop); // ws reports protocol errors here and then closes with the matching code
+    treatHugeLengthsAsProtocolErrors(ws);
     ws.on('close', (code: number, reason: Buffer) => this.socketClosed(code, reason));
     if (this.pendingClose) {
       ws.close(...this.pendingClose);
