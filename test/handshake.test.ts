@@ -58,6 +58,9 @@ class AllowListGateway {
   constructor(readonly probe: HandshakeProbe) {
     constructed.push('AllowListGateway');
   }
+  @OnOpen() open(): void {
+    originsSeen.push('opened');
+  }
   @CheckOrigin() check(origin: string): boolean {
     originsSeen.push(origin);
     this.checked = true;
@@ -235,13 +238,14 @@ describe('origin checks', () => {
     const { url, port } = await startApp(gateways);
     const refused = await rawRequest(port, '/origin-sync', upgradeHeaders({ Origin: 'http://other.test' }));
     expect(refused.status).toBe(403);
-    expect(originsSeen).toEqual(['http://other.test']);
+    expect(originsSeen).toEqual(['http://other.test']); // and no @OnOpen
     await eventually(() => disposed.length === 1, 'the refused instance disposed');
 
     const ws = await connect(url('/origin-sync'), undefined, { origin: 'http://allowed.test' });
     ws.send('x');
     expect((await nextMessage(ws)).data).toBe('same instance');
     expect(constructed).toEqual(['AllowListGateway', 'AllowListGateway']);
+    expect(originsSeen).toEqual(['http://other.test', 'http://allowed.test', 'opened']);
   });
 
   it('awaits an async @CheckOrigin', async () => {

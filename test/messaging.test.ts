@@ -1,5 +1,5 @@
 import type WebSocket from 'ws';
-import { Connection, Gateway, OnMessage, OnOpen, WebSocketClosedError } from '../src';
+import { Connection, Gateway, OnMessage, OnOpen, OnPing, WebSocketClosedError } from '../src';
 import { kSocket } from '../src/constants';
 import { eventually, startApp } from './helpers/app';
 import { closed, collect, connect, nextMessage } from './helpers/ws-client';
@@ -77,6 +77,18 @@ class BlockedGateway {
   }
 }
 
+const pings: string[] = [];
+@Gateway('/blocked-with-ping')
+class BlockedPingGateway {
+  @OnMessage() async message(): Promise<void> {
+    received.push('message');
+    await new Promise<void>((resolve) => (release = resolve));
+  }
+  @OnPing() ping(data: Buffer): void {
+    pings.push(data.toString());
+  }
+}
+
 let closeResolved = false;
 @Gateway('/close-in-handler')
 class CloseInHandlerGateway {
@@ -92,7 +104,7 @@ class CloseInHandlerGateway {
   }
 }
 
-const gateways = [EchoGateway, ValueGateway, BinaryStringGateway, RandomDelayGateway, SlowOpenGateway, BlockedGateway, CloseInHandlerGateway];
+const gateways = [BlockedPingGateway, EchoGateway, ValueGateway, BinaryStringGateway, RandomDelayGateway, SlowOpenGateway, BlockedGateway, CloseInHandlerGateway];
 
 beforeEach(() => {
   received = [];
@@ -200,6 +212,18 @@ describe('flow control', () => {
     release();
     await eventually(() => received.length === count, `${count} messages`, 15000);
     expect(received).toEqual(Array.from({ length: count }, (_, i) => i));
+  });
+
+  it('still answers and reports pings while a handler is busy', async () => {
+    const { url } = await startApp(gateways);
+    const ws = await connect(url('/blocked-with-ping'));
+    ws.send('occupy the handler');
+    await eventually(() => received.length === 1, 'the handler to start');
+    const pong = new Promise<Buffer>((resolve) => ws.once('pong', resolve));
+    ws.ping('are you there');
+    expect((await pong).toString()).toBe('are you there');
+    expect(pings).toEqual(['are you there']);
+    release();
   });
 
   it('resumes reading once close() is called, so a handler awaiting conn.close() on a paused socket does not deadlock', async () => {
