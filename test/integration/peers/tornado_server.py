@@ -8,6 +8,7 @@ Paths:
   /echo    echo handler (accepts any Origin), permessage-deflate enabled
   /plain   the same without compression
   /strict  the same, but with tornado's default check_origin (a foreign Origin gets 403)
+  /page    a plain HTTP page (200), not a WebSocket endpoint
 
 Messages understood by every handler (anything else is echoed, text as text, bytes as bytes):
   close:CODE:REASON   the server closes with CODE and REASON
@@ -100,11 +101,17 @@ class StrictHandler(EchoHandler):
     check_origin = tornado.websocket.WebSocketHandler.check_origin
 
 
+class PageHandler(tornado.web.RequestHandler):
+    def get(self):
+        self.write("<!doctype html><p>not a websocket</p>")
+
+
 async def main():
     app = tornado.web.Application([
         (r"/echo", EchoHandler),
         (r"/plain", PlainHandler),
         (r"/strict", StrictHandler),
+        (r"/page", PageHandler),
     ])
     server = app.listen(0, "127.0.0.1")
     port = next(iter(server._sockets.values())).getsockname()[1]
