@@ -2,6 +2,7 @@
  * Headless Chromium for the integration suite: Debian's /usr/bin/chromium driven by playwright-core
  * (never a browser download), with a fresh profile directory that is removed on close.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,9 @@ export interface TestBrowser {
 }
 
 export async function launchBrowser(): Promise<TestBrowser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} not found: the integration suite needs Debian's chromium (apt-get install -y chromium)`);
+  }
   const userDataDir = await mkdtemp(join(tmpdir(), 'wsgate-chromium-'));
   let context: BrowserContext;
   try {

@@ -31,6 +31,8 @@ export interface PeerServer {
 
 const running = new Set<ChildProcessWithoutNullStreams>();
 
+const HINT = 'the integration suite needs Debian\'s python3-tornado and python3-websockets (apt-get install -y python3-tornado python3-websockets)';
+
 function spawnPeer(script: string, args: string[]): ChildProcessWithoutNullStreams {
   const child = spawn(PYTHON, ['-u', join(PEERS_DIR, script), ...args], {
     cwd: PEERS_DIR,
@@ -67,7 +69,7 @@ export async function startPeerServer(script: string, timeoutMs = 15000): Promis
   const lines = createInterface({ input: child.stdout });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`${script} printed no LISTENING line in ${timeoutMs} ms:\n${out}`)), timeoutMs);
-    const onExit = (code: number | null): void => fail(new Error(`${script} exited (${code}) before listening:\n${out}`));
+    const onExit = (code: number | null): void => fail(new Error(`${script} exited (${code}) before listening (${HINT}):\n${out}`));
     function fail(err: Error): void {
       clearTimeout(timer);
       child.off('exit', onExit);
@@ -138,6 +140,6 @@ export async function runPeerClient<R = Record<string, unknown>>(script: string,
     });
   });
   const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (!line) throw new Error(`${script} ${args.join(' ')} printed no RESULT line (exit ${exitCode}):\n${stdout}\n${stderr}`);
+  if (!line) throw new Error(`${script} ${args.join(' ')} printed no RESULT line (exit ${exitCode}; ${HINT}):\n${stdout}\n${stderr}`);
   return { result: JSON.parse(line.slice('RESULT '.length)) as R, stdout, stderr, exitCode };
 }
