@@ -152,3 +152,13 @@ export async function runFuzz(port: number, seeds: readonly number[], count: num
   }
   return { cases, failures, byCategory, byEnding };
 }
+
+/** Cases whose server side went wrong: @OnOpen or @OnClose not exactly once, or the wrong closeCode. */
+export function serverMismatches(report: FuzzReport): string[] {
+  return report.cases
+    .filter((c) => {
+      const r = serverRecords.get(caseId(c));
+      return !r || r.opens !== 1 || r.closes !== 1 || r.closeCode !== expectedServerCloseCode(c.expected.end);
+    })
+    .map((c) => `${caseId(c)}: ${JSON.stringify(serverRecords.get(caseId(c)))}, expected closeCode ${String(expectedServerCloseCode(c.expected.end))}`);
+}
