@@ -10,6 +10,7 @@ import { CheckOrigin, Connection, Gateway, OnClose, OnMessage } from '../src';
 import { eventually, startApp } from './helpers/app';
 import { onCleanup } from './helpers/cleanup';
 import { rawRequest, upgradeHeaders } from './helpers/http';
+import { frame, Opcode } from './helpers/raw-peer';
 import { closed, connect, nextMessage } from './helpers/ws-client';
 
 let created = 0;
@@ -280,5 +281,32 @@ describe('unknown paths', () => {
     expect(created).toBe(0);
     await echoes(await connect(url('/echo')), 'known path still served');
     expect(containers).toBe(1);
+  });
+});
+
+describe('frames that arrive before the 101', () => {
+  it.each([
+    ['/echo', {}],
+    ['/slow-origin', { Origin: 'http://elsewhere.test' }], // also while the async @CheckOrigin runs
+  ])('are delivered in order on %s', async (path, extra) => {
+    const { port } = await startApp(gateways);
+    const { socket, received } = openSocket(port);
+    await once(socket, 'connect');
+    const head = Object.entries(upgradeHeaders(extra)).map(([k, v]) => `${k}: ${String(v)}`);
+    // The request and two frames in one write (ws gets them as the upgrade's `head`), a third one right after.
+    socket.write(Buffer.concat([Buffer.from(`GET ${path} HTTP/1.1\r\n${head.join('\r\n')}\r\n\r\n`), frame(Opcode.text, 'first'), frame(Opcode.text, 'second')]));
+    socket.write(frame(Opcode.text, 'third'));
+    const texts = (): string[] => {
+      const raw = Buffer.from(received(), 'latin1');
+      const out: string[] = [];
+      // Server frames are unmasked; these replies are short (7-bit length).
+      for (let i = raw.indexOf('\r\n\r\n') + 4; i > 3 && i + 2 <= raw.length && i + 2 + raw[i + 1] <= raw.length; i += 2 + raw[i + 1]) {
+        out.push(raw.subarray(i + 2, i + 2 + raw[i + 1]).toString());
+      }
+      return out;
+    };
+    await eventually(() => texts().length === 3, 'three echoes');
+    expect(received()).toMatch(/^HTTP\/1\.1 101 /);
+    expect(texts()).toEqual(['first', 'second', 'third']);
   });
 });
