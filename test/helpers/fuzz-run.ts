@@ -3,7 +3,8 @@
  * checked against the oracle's prediction, and the server side checked through FuzzGateway.
  */
 import { Connection, Gateway, OnClose, OnMessage, OnOpen } from '../../src';
-import { buildCase, CATEGORIES, encodeFrame, Rng, type Category, type Ending, type FuzzCase } from './fuzz';
+import { buildCase, CATEGORIES, encodeFrame, Rng, type Category, type FuzzCase } from './fuzz';
+import type { Ending } from './fuzz-oracle';
 import { Opcode, RawPeer, type Frame } from './raw-peer';
 
 /** maxMessageSize of FuzzGateway: small, so that oversize cases stay cheap. */
