@@ -4,6 +4,11 @@
  * Written independently of ws's receiver: only the order of checks follows it.
  */
 
+/**
+ * How the connection ends: the server closes it with a code (`error`); it answers the peer's own
+ * close frame (`close`, code undefined for an empty one); it is still open after the last byte
+ * (`open`); or it is waiting for the rest of a frame (`incomplete`: the peer then ends the TCP stream).
+ */
 export type Ending =
   | { kind: 'error'; code: 1002 | 1007 | 1009 }
   | { kind: 'close'; code: number | undefined }
