@@ -140,7 +140,9 @@ export class GatewayServer {
           subprotocol = chosen;
         }
       }
-      if (socket.destroyed || !socket.writable) return abortSocket(socket, reject(400, 'Client went away.'));
+      // ws destroys a socket that is no longer readable and writable (the client sent a FIN or a
+      // reset while a hook ran) without calling back: refuse it here so the slot and the instance are released.
+      if (socket.destroyed || !socket.readable || !socket.writable) return abortSocket(socket, reject(400, 'Client went away.'));
       if (this.closing) return abortSocket(socket, reject(503, 'Server is shutting down.'));
       this.complete(def, req, socket, head, pending, match.args, subprotocol);
       pending = undefined;

@@ -45,8 +45,14 @@ export async function nextMessage(ws: WebSocket): Promise<{ data: string | Buffe
   while (inbox.read >= inbox.messages.length) {
     if (ws.readyState === WebSocket.CLOSED) throw new Error('closed before the next message');
     await new Promise<void>((resolve) => {
-      inbox.wake = resolve;
-      ws.once('close', resolve);
+      // Remove the close listener once woken: a long conversation must not pile up listeners.
+      const wake = (): void => {
+        ws.off('close', wake);
+        inbox.wake = undefined;
+        resolve();
+      };
+      inbox.wake = wake;
+      ws.once('close', wake);
     });
   }
   const i = inbox.read++;
