@@ -88,7 +88,7 @@ export async function readRequestHead(socket: Socket): Promise<Record<string, st
 
 /** RFC 6455 §4.2.2: Sec-WebSocket-Accept for a Sec-WebSocket-Key. */
 export function acceptKey(key: string): string {
-  return createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC11B85`).digest('base64');
+  return createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
 }
 
 /** Writes a 101 answer for `headers` (the request's), with extra header lines. */
@@ -101,4 +101,35 @@ export function answer101(socket: Socket, headers: Record<string, string>, extra
     ...Object.entries(extra).map(([k, v]) => `${k}: ${v}`),
   ];
   socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+}
+
+export interface ClientFrame {
+  opcode: number;
+  payload: Buffer;
+}
+
+/** Parses the (masked) frames a client sent; a trailing incomplete frame is ignored. */
+export function parseClientFrames(bytes: Buffer): ClientFrame[] {
+  const frames: ClientFrame[] = [];
+  let at = 0;
+  while (at + 2 <= bytes.length) {
+    let len = bytes[at + 1] & 0x7f;
+    let offset = at + 2;
+    if (len === 126) {
+      len = bytes.readUInt16BE(offset);
+      offset += 2;
+    } else if (len === 127) {
+      len = Number(bytes.readBigUInt64BE(offset));
+      offset += 8;
+    }
+    const masked = (bytes[at + 1] & 0x80) !== 0;
+    const key = masked ? bytes.subarray(offset, offset + 4) : undefined;
+    if (key) offset += 4;
+    if (offset + len > bytes.length) break;
+    const payload = Buffer.from(bytes.subarray(offset, offset + len));
+    if (key) for (let i = 0; i < len; i++) payload[i] ^= key[i & 3];
+    frames.push({ opcode: bytes[at] & 0x0f, payload });
+    at = offset + len;
+  }
+  return frames;
 }
