@@ -137,22 +137,22 @@ describe('echo', () => {
     expect(await conn.readMessage()).toBe('You said: two');
   });
 
-  test('onMessage: messages in order, then null once; readMessage is not available', async () => {
+  test('onMessage: messages in order, then null once; readMessage and iteration are not available', async () => {
     const got: unknown[] = [];
-    const done = new Promise<void>((resolve) => {
-      void connectClient(server.url('/websocket'), {
-        onMessage: (m) => {
-          got.push(m);
-          if (m === null) resolve();
-        },
-      }).then(async (conn) => {
-        expect(() => conn.readMessage()).toThrow(/onMessage/);
-        await conn.writeMessage('x');
-        await conn.writeMessage('y');
-        await conn.writeMessage('close:1000:bye');
-      });
+    let closed: () => void = () => undefined;
+    const sawNull = new Promise<void>((resolve) => (closed = resolve));
+    const conn = await connectClient(server.url('/websocket'), {
+      onMessage: (m) => {
+        got.push(m);
+        if (m === null) closed();
+      },
     });
-    await done;
+    expect(() => conn.readMessage()).toThrow(/onMessage/);
+    await expect(conn[Symbol.asyncIterator]().next()).rejects.toThrow(/onMessage/);
+    await conn.writeMessage('x');
+    await conn.writeMessage('y');
+    await conn.writeMessage('close:1000:bye');
+    await sawNull;
     expect(got).toEqual(['You said: x', 'You said: y', null]);
   });
 });

@@ -45,7 +45,10 @@ export interface ConnectOptions {
   pingTimeout?: number;
   /**
    * Messages kept for a reader that is not reading (or a busy `onMessage` promise) before the socket
-   * is paused; reading resumes when half of them have been read. Default 64.
+   * is paused; reading resumes when half of them have been read. Default 64. ws finishes the TCP
+   * chunk in hand when paused, so a burst of small messages can overshoot by one socket read (typically ≤ 64 KiB on the wire).
+   * Once `close()` has been called the socket reads again (to see the server's close frame) and
+   * messages arriving beyond the bound are dropped.
    */
   maxQueuedMessages?: number;
   /** A server that does not answer our close frame within N ms is cut off. Default 5 s. */
