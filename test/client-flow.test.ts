@@ -4,7 +4,7 @@
  * input, and promises left unawaited.
  */
 import type WebSocket from 'ws';
-import { Connection, Gateway, OnClose, OnMessage, WebSocketError, websocketConnect, type IncomingMessage } from '../src';
+import { Connection, Gateway, OnClose, OnMessage, WebSocketClosedError, WebSocketError, websocketConnect, type IncomingMessage } from '../src';
 import { kSocket } from '../src/constants';
 import { eventually, startApp, type TestApp } from './helpers/app';
 import { connectClient, readRequestHead, rejectionOf, answer101, startTcpServer } from './helpers/client';
@@ -199,7 +199,7 @@ describe('bad input and unawaited promises', () => {
       const failedWrite = conn.writeMessage('after');
       failedWrite.catch(() => undefined);
       silent.sockets[0].destroy();
-      await rejectionOf(failedWrite);
+      expect(await rejectionOf(failedWrite)).toBeInstanceOf(WebSocketClosedError); // closed before the flush
       await rejectionOf(websocketConnect(server.url('/nowhere'))); // settles after the unawaited one
       await new Promise((resolve) => setImmediate(resolve));
       expect(unhandled).toEqual([]);
