@@ -52,6 +52,28 @@ export class TimeoutError extends Error {
   override name = 'TimeoutError';
 }
 
+/**
+ * `websocketConnect` could not reach the server: connection refused, DNS failure, reset before
+ * the answer, TLS failure. `code` is Node's system error code; `cause` the original error.
+ *
+ * @example
+ * ```ts
+ * try { await websocketConnect('ws://127.0.0.1:1/'); }
+ * catch (err) { if (err instanceof WebSocketConnectError && err.code === 'ECONNREFUSED') retryLater(); }
+ * ```
+ */
+export class WebSocketConnectError extends Error {
+  override name = 'WebSocketConnectError';
+  constructor(
+    message: string,
+    /** Node's system error code (`ECONNREFUSED`, `ENOTFOUND`, …), when there is one. */
+    readonly code: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** A gateway class or app option is invalid; raised by `createApp` with the class name in the message. */
 export class GatewayDefinitionError extends Error {
   override name = 'GatewayDefinitionError';

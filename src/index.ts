@@ -8,11 +8,15 @@ export { createApp } from './runtime/app';
 export type { App } from './runtime/app';
 export { Connection } from './runtime/connection';
 export { WebSocketConnection } from './runtime/base-connection';
+export { websocketConnect } from './runtime/client';
+export { ClientConnection } from './runtime/client-connection';
+export type { ConnectOptions, ConnectRequest } from './runtime/client-options';
 export {
   BrokerError,
   GatewayDefinitionError,
   TimeoutError,
   WebSocketClosedError,
+  WebSocketConnectError,
   WebSocketError,
   WebSocketHandshakeError,
 } from './errors';
