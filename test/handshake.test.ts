@@ -39,17 +39,9 @@ class ParamsGateway {
   }
 }
 
+/** Same hooks (inherited), RegExp path. */
 @Gateway(/^\/regex\/(\d+)$/)
-class RegexGateway {
-  private args: string[] = [];
-  constructor(private readonly conn: Connection) {}
-  @OnOpen() open(...args: string[]): void {
-    this.args = args;
-  }
-  @OnMessage() message(): object {
-    return { args: this.args, params: this.conn.params };
-  }
-}
+class RegexGateway extends ParamsGateway {}
 
 let originsSeen: string[] = [];
 @Gateway('/origin-sync')
