@@ -5,7 +5,15 @@
 import { DEFAULTS } from '../constants';
 import type { CompressionOptions, IncomingMessage, Logger } from '../types';
 
-/** Where to connect: a `ws:`/`wss:` (or `http:`/`https:`) URL, plus extra request headers. */
+/**
+ * Where to connect: a `ws:`/`wss:` (or `http:`/`https:`) URL, plus extra request headers.
+ * Mirrors passing a tornado `HTTPRequest` to `websocket_connect`.
+ *
+ * @example
+ * ```ts
+ * const conn = await websocketConnect({ url: 'wss://example.com/feed', headers: { Authorization: `Bearer ${token}` } });
+ * ```
+ */
 export interface ConnectRequest {
   url: string | URL;
   /** Extra headers of the upgrade request (e.g. `Origin`, `Authorization`, `Cookie`). */
