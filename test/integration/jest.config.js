@@ -9,6 +9,8 @@ module.exports = {
   testEnvironment: 'node',
   testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
   setupFiles: ['<rootDir>/test/integration/setup.ts'],
+  // Closes what test/helpers' startApp/connect/RawPeer registered (the fuzz soak uses them).
+  setupFilesAfterEnv: ['<rootDir>/test/after-each.ts'],
   testTimeout: 60000,
   // Chromium and the Python peers are real processes; on a 2-core machine one test file at a time
   // keeps timings far from the limits.
