@@ -18,6 +18,7 @@ const BUILD = path.join(BENCH, 'build');
 const SERVERS = {
   'raw-text': ['servers/raw-text.js'],
   'raw-json': ['servers/raw-json.js'],
+  'raw-json-corked': ['servers/raw-json-corked.js'],
   'raw-fanout': ['servers/raw-fanout.js'],
   'wsgate-text': ['servers/wsgate-text.js'],
   'wsgate-json': ['servers/wsgate-json.js'],

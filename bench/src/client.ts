@@ -12,6 +12,7 @@
  *   binary      one connection, `inflight` messages of `size` bytes: MiB/s echoed.
  *   fanout      `count` subscribers, `rounds` publishes triggered on the control port:
  *               server loop and flush time per publish, and time until every subscriber got it.
+ *   heap        heap snapshots of the server before and with `count` idle connections (heap.js).
  */
 import { get } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -19,7 +20,9 @@ import { WebSocket } from 'ws';
 import { FANOUT_MESSAGE } from './common/harness';
 
 interface Options {
-  mode: 'throughput' | 'latency' | 'handshakes' | 'memory' | 'binary' | 'fanout';
+  mode: 'throughput' | 'latency' | 'handshakes' | 'memory' | 'binary' | 'fanout' | 'heap';
+  dir?: string;
+  name?: string;
   port: number;
   control: number;
   path: string;
@@ -253,7 +256,7 @@ async function binary() {
   const size = opts.size ?? 1048576;
   const payload = Buffer.alloc(size);
   for (let i = 0; i < size; i++) payload[i] = (i * 2654435761) >>> 24;
-  const sockets = [await open()];
+  const sockets = await openMany(opts.conns ?? 1, 50);
   const r = await echoLoad(sockets, opts.inflight ?? 4, payload, opts.warmupMs ?? 1000, opts.measureMs ?? 4000);
   await closeAll(sockets);
   return { mibPerSec: r.mibPerSec, cpuUsPerMiB: (r.serverCpuUsPerMsg * 1048576) / size, messages: r.messages };
@@ -355,7 +358,20 @@ async function fanout() {
   return { loopUs: median(loop), flushUs: median(flush), deliveredUs: median(delivered), subscribers: count, rounds };
 }
 
-const modes = { throughput, latency, handshakes, memory, binary, fanout };
+async function heap() {
+  const count = opts.count ?? 2000;
+  const dir = encodeURIComponent(opts.dir ?? '/tmp');
+  await pool(100, 50, openClose);
+  await sleep(300);
+  const before = await getJson<{ file: string }>(`/heapsnapshot?dir=${dir}&name=${opts.name ?? "heap"}-before`);
+  const sockets = await openMany(count, opts.concurrency ?? 100);
+  await sleep(1000);
+  const after = await getJson<{ file: string }>(`/heapsnapshot?dir=${dir}&name=${opts.name ?? "heap"}-after`);
+  await closeAll(sockets, 10_000);
+  return { before: before.file, after: after.file, count };
+}
+
+const modes = { throughput, latency, handshakes, memory, binary, fanout, heap };
 
 async function main(): Promise<void> {
   const run = modes[opts.mode];

@@ -1,6 +1,6 @@
 /**
  * What every bench server shares: a control HTTP server on its own loopback port (GET /stats for
- * process.cpuUsage and memory, GET /publish for fan-out), the `CONTROL <port>` / `LISTENING <port>`
+ * process.cpuUsage and memory, GET /publish for fan-out, GET /heapsnapshot for heap.js), the `CONTROL <port>` / `LISTENING <port>`
  * lines the runner waits for, and a clean exit on SIGTERM.
  *
  * The control server is separate from the server under test so that every server under test is
@@ -9,6 +9,9 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 
 export const HOST = '127.0.0.1';
 export const ECHO_PATH = '/echo';
@@ -54,6 +57,11 @@ export async function serve(name: string, start: () => Promise<Running>, options
   const control = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/stats') return answer(res, 200, stats(url.searchParams.get('gc') === '1'));
+    if (url.pathname === '/heapsnapshot') {
+      // bench/heap.js: a snapshot (after a full GC) into the directory it names.
+      const file = join(url.searchParams.get('dir') ?? tmpdir(), `${url.searchParams.get('name') ?? 'heap'}.heapsnapshot`);
+      return answer(res, 200, { file: writeHeapSnapshot(file) });
+    }
     if (url.pathname === '/publish' && options.publish) {
       options.publish().then(
         (timings) => answer(res, 200, timings),
