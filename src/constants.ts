@@ -19,6 +19,11 @@ export const DEFAULTS = {
   closeTimeout: 5_000,
   handshakeTimeout: 10_000,
   maxBackpressure: 1024 * 1024,
+  /**
+   * A handler's return value is sent without holding the next message unless the socket already
+   * buffers this many bytes (Node's default stream high-water mark); then the next one waits for the flush.
+   */
+  replyHighWaterMark: 16 * 1024,
 } as const;
 
 /** Per-request handshake state, stashed on the IncomingMessage for ws's synchronous handleProtocols. */
@@ -27,6 +32,11 @@ export const kHandshake = Symbol('wsgate.handshake');
 export const kSocket = Symbol('wsgate.socket');
 export const kAttach = Symbol('wsgate.attach');
 export const kFinished = Symbol('wsgate.finished');
+export const kSend = Symbol('wsgate.send');
+export const kUncork = Symbol('wsgate.uncork');
+/** Set on a ws.WebSocket: its connection and (server side) its dispatcher, so listeners can be shared functions. */
+export const kConnection = Symbol('wsgate.connection');
+export const kDispatcher = Symbol('wsgate.dispatcher');
 export const kGatewayMetadata = Symbol('wsgate.gateway');
 
 export const noop = (): void => {};

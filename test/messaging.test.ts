@@ -104,12 +104,26 @@ class CloseInHandlerGateway {
   }
 }
 
-const gateways = [BlockedPingGateway, EchoGateway, ValueGateway, BinaryStringGateway, RandomDelayGateway, SlowOpenGateway, BlockedGateway, CloseInHandlerGateway];
+let bigReplies = 0;
+/** Answers every message with a 64 KiB Buffer returned synchronously, numbered like the request. */
+@Gateway('/big-reply')
+class BigReplyGateway {
+  constructor(conn: Connection) {
+    gatewayConns.push(conn);
+  }
+  @OnMessage() message(m: Buffer): Buffer {
+    bigReplies++;
+    return frameNumber(m.readUInt32BE(0), 64 * 1024);
+  }
+}
+
+const gateways = [BigReplyGateway, BlockedPingGateway, EchoGateway, ValueGateway, BinaryStringGateway, RandomDelayGateway, SlowOpenGateway, BlockedGateway, CloseInHandlerGateway];
 
 beforeEach(() => {
   received = [];
   gatewayConns.length = 0;
   closeResolved = false;
+  bigReplies = 0;
 });
 
 function frameNumber(i: number, size: number): Buffer {
@@ -212,6 +226,25 @@ describe('flow control', () => {
     release();
     await eventually(() => received.length === count, `${count} messages`, 15000);
     expect(received).toEqual(Array.from({ length: count }, (_, i) => i));
+  });
+
+  it('holds synchronous handlers once their replies back up, so a peer that does not read cannot fill the server\'s memory', async () => {
+    const { url } = await startApp(gateways, { maxQueuedMessages: 8 });
+    const ws = await connect(url('/big-reply'));
+    const replies: number[] = [];
+    ws.on('message', (data: Buffer) => replies.push(data.readUInt32BE(0)));
+    ws.pause(); // the client reads nothing: replies pile up in the kernel, then in the server
+    const count = 2000; // 125 MiB of replies if nothing held the handler
+    for (let i = 0; i < count; i++) ws.send(frameNumber(i, 8));
+    await eventually(() => gatewayConns[0][kSocket]?.isPaused === true, 'the server socket to pause');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const server = gatewayConns[0];
+    expect(bigReplies).toBeLessThan(count / 2);
+    expect(server.bufferedAmount).toBeLessThan(2 * 1024 * 1024);
+    ws.resume();
+    await eventually(() => replies.length === count, `${count} replies`, 15000);
+    expect(replies).toEqual(Array.from({ length: count }, (_, i) => i));
+    expect(bigReplies).toBe(count);
   });
 
   it('still answers and reports pings while a handler is busy', async () => {

@@ -1,26 +1,25 @@
 import { decodeFrame, encodeMessage } from '../src/runtime/serialize';
 
 describe('encodeMessage', () => {
-  it('sends strings as text, or as binary when asked', () => {
-    expect(encodeMessage('hi')).toEqual({ data: 'hi', binary: false });
-    expect(encodeMessage('hi', true)).toEqual({ data: 'hi', binary: true });
+  it('keeps strings as strings (text frames)', () => {
+    expect(encodeMessage('hi')).toBe('hi');
   });
 
   it('sends Buffer, Uint8Array and ArrayBuffer as binary without copying Buffers', () => {
     const buf = Buffer.from([1, 2, 3]);
-    expect(encodeMessage(buf).data).toBe(buf);
-    expect(encodeMessage(buf).binary).toBe(true);
+    expect(encodeMessage(buf)).toBe(buf);
     const view = new Uint8Array([9, 8, 7, 6]).subarray(1, 3);
-    expect(encodeMessage(view)).toEqual({ data: Buffer.from([8, 7]), binary: true });
-    expect(encodeMessage(new Uint8Array([5]).buffer)).toEqual({ data: Buffer.from([5]), binary: true });
+    expect(encodeMessage(view)).toEqual(Buffer.from([8, 7]));
+    expect(Buffer.isBuffer(encodeMessage(view))).toBe(true);
+    expect(encodeMessage(new Uint8Array([5]).buffer)).toEqual(Buffer.from([5]));
   });
 
   it('sends everything else as JSON text', () => {
-    expect(encodeMessage({ a: 1 })).toEqual({ data: '{"a":1}', binary: false });
-    expect(encodeMessage([1, 'x'])).toEqual({ data: '[1,"x"]', binary: false });
-    expect(encodeMessage(42)).toEqual({ data: '42', binary: false });
-    expect(encodeMessage(false)).toEqual({ data: 'false', binary: false });
-    expect(encodeMessage(null)).toEqual({ data: 'null', binary: false });
+    expect(encodeMessage({ a: 1 })).toBe('{"a":1}');
+    expect(encodeMessage([1, 'x'])).toBe('[1,"x"]');
+    expect(encodeMessage(42)).toBe('42');
+    expect(encodeMessage(false)).toBe('false');
+    expect(encodeMessage(null)).toBe('null');
   });
 
   it('refuses values JSON cannot encode, with a clear error', () => {

@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
-import { ABNORMAL_CLOSURE, CloseCode, kAttach, kFinished, kSocket, NO_STATUS_RECEIVED, noop } from '../constants';
+import { ABNORMAL_CLOSURE, CloseCode, kAttach, kConnection, kFinished, kSend, kSocket, kUncork, NO_STATUS_RECEIVED, noop } from '../constants';
 import { WebSocketClosedError } from '../errors';
 import type { OutgoingMessage, WriteOptions } from '../types';
 import { Heartbeat } from './heartbeat';
@@ -45,13 +45,31 @@ type ErrorWithStatus = Error & { code?: string } & Record<symbol, unknown>;
  * `Symbol('status-code')`, read before ws sends its close frame.
  */
 function treatHugeLengthsAsProtocolErrors(ws: WebSocket): void {
-  const receiver = (ws as WebSocket & { _receiver?: NodeJS.EventEmitter })._receiver;
-  receiver?.prependListener('error', (err: ErrorWithStatus) => {
-    if (err.code !== 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH') return;
-    const status = Object.getOwnPropertySymbols(err).find((s) => s.description === 'status-code');
-    if (status) err[status] = CloseCode.protocolError;
-  });
+  (ws as WebSocket & { _receiver?: NodeJS.EventEmitter })._receiver?.prependListener('error', mapHugeLengthTo1002);
 }
+
+function mapHugeLengthTo1002(err: ErrorWithStatus): void {
+  if (err.code !== 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH') return;
+  const status = Object.getOwnPropertySymbols(err).find((s) => s.description === 'status-code');
+  if (status) err[status] = CloseCode.protocolError;
+}
+
+/** A ws.WebSocket that knows its connection, so one shared 'close' listener serves every socket. */
+type OwnedSocket = WebSocket & { [kConnection]?: WebSocketConnection; _socket?: Socket };
+
+function onSocketClose(this: OwnedSocket, code: number, reason: Buffer): void {
+  this[kConnection]?.[kSocketClosed](code, reason);
+}
+
+function uncorkAfterTick(conn: WebSocketConnection): void {
+  conn[kUncork]();
+}
+
+// Constant send options: ws copies them, so one object per kind serves every frame.
+const TEXT_FRAME = { binary: false } as const;
+const BINARY_FRAME = { binary: true } as const;
+const FINISHED: Promise<void> = Promise.resolve();
+const kSocketClosed = Symbol('wsgate.socketClosed');
 
 /**
  * Methods and state common to both ends of a WebSocket.
@@ -66,8 +84,13 @@ export abstract class WebSocketConnection {
   private code: number | undefined;
   private reason: string | undefined;
   private subprotocol: string | undefined;
-  private resolveFinished: () => void = noop;
-  private readonly finished = new Promise<void>((resolve) => (this.resolveFinished = resolve));
+  private netSocket: Socket | undefined;
+  /** The TCP socket is corked until the next tick, so the frames of one tick leave in one write. */
+  private corked = false;
+  // close() promises: created only when someone asks (most connections never call close()).
+  private finished: Promise<void> | undefined;
+  private resolveFinished: (() => void) | undefined;
+  private hasFinished = false;
   // Code and reason given to close() before the socket existed (e.g. from @CheckOrigin).
   private pendingClose: [number | undefined, string | undefined] | undefined;
 
@@ -109,16 +132,39 @@ export abstract class WebSocketConnection {
    * ```
    */
   writeMessage(message: OutgoingMessage, options?: WriteOptions): Promise<void> {
-    const ws = this.openSocket('writeMessage');
-    const encoded = encodeMessage(message, options?.binary);
-    const sent = new Promise<void>((resolve, reject) => {
-      ws.send(encoded.data, { binary: encoded.binary }, (err) => {
-        if (err) reject(new WebSocketClosedError(`WebSocket closed before the message was flushed: ${err.message}`));
-        else resolve();
+    this.openSocket('writeMessage');
+    const data = encodeMessage(message);
+    const binary = typeof data !== 'string' || options?.binary === true;
+    let sent: Promise<void> | undefined = undefined;
+    sent = new Promise<void>((resolve, reject) => {
+      this[kSend](data, binary, (err) => {
+        if (!err) return resolve();
+        void sent?.catch(noop); // a promise nobody awaits must not crash the process
+        reject(new WebSocketClosedError(`WebSocket closed before the message was flushed: ${err.message}`));
       });
     });
-    sent.catch(noop);
     return sent;
+  }
+
+  /**
+   * @internal Sends an encoded frame on an open socket. The TCP socket is corked until the next
+   * tick, so the frames one tick produces (the replies to one read, a fan-out) leave in one write
+   * instead of one system call each.
+   */
+  [kSend](data: string | Buffer, binary: boolean, callback?: (err?: Error) => void): void {
+    if (!this.corked && this.netSocket) {
+      this.corked = true;
+      this.netSocket.cork();
+      process.nextTick(uncorkAfterTick, this);
+    }
+    this[kSocket]!.send(data, binary ? BINARY_FRAME : TEXT_FRAME, callback);
+  }
+
+  /** @internal Writes out what this tick corked (also before cutting a socket, so its close frame leaves). */
+  [kUncork](): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.netSocket?.uncork();
   }
 
   /**
@@ -146,7 +192,8 @@ export abstract class WebSocketConnection {
       ws?.close(code, reason);
       this.lifecycle?.onClosing();
     }
-    return this.finished;
+    if (this.hasFinished) return FINISHED;
+    return (this.finished ??= new Promise<void>((resolve) => (this.resolveFinished = resolve)));
   }
 
   /**
@@ -179,11 +226,13 @@ export abstract class WebSocketConnection {
   /** @internal Binds the connection to its socket; `lifecycle` is told when reading must resume and when it ended. */
   [kAttach](ws: WebSocket, lifecycle: SocketLifecycle, options: AttachOptions = {}): void {
     this[kSocket] = ws;
+    this.netSocket = (ws as OwnedSocket)._socket;
+    (ws as OwnedSocket)[kConnection] = this;
     this.lifecycle = lifecycle;
     this.subprotocol = options.subprotocol || undefined;
     ws.on('error', noop); // ws reports protocol errors here and then closes with the matching code
     treatHugeLengthsAsProtocolErrors(ws);
-    ws.on('close', (code: number, reason: Buffer) => this.socketClosed(code, reason));
+    ws.on('close', onSocketClose);
     if (this.pendingClose) {
       ws.close(...this.pendingClose);
       lifecycle.onClosing();
@@ -194,16 +243,19 @@ export abstract class WebSocketConnection {
       this.heartbeat = new Heartbeat(ws, options.pingInterval, options.pingTimeout ?? options.pingInterval, () => {
         if (this.state === 'open') this.state = 'closing';
         this.stopHeartbeat();
+        this[kUncork](); // the socket is cut right after the close frame: nothing may wait in a cork
       });
     }
   }
 
   /** @internal Resolves every `close()` promise; called by the owner once its clean-up is done. */
   [kFinished](): void {
-    this.resolveFinished();
+    this.hasFinished = true;
+    this.resolveFinished?.();
   }
 
-  private socketClosed(code: number, reason: Buffer): void {
+  /** @internal */
+  [kSocketClosed](code: number, reason: Buffer): void {
     this.state = 'closed';
     this.stopHeartbeat();
     if (code !== NO_STATUS_RECEIVED && code !== ABNORMAL_CLOSURE) {

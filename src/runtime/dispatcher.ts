@@ -6,20 +6,27 @@
  */
 import type { DependencyContainer } from 'tsyringe';
 import type { WebSocket } from 'ws';
-import { CloseCode, kAttach, kFinished } from '../constants';
+import { CloseCode, DEFAULTS, kAttach, kDispatcher, kFinished, kSend } from '../constants';
 import type { HookKind } from '../decorators/metadata';
 import { WebSocketClosedError, WebSocketError } from '../errors';
-import type { IncomingMessage, Logger } from '../types';
+import type { IncomingMessage, Logger, OutgoingMessage } from '../types';
 import type { SocketLifecycle } from './base-connection';
 import type { Connection } from './connection';
 import { describeHook, type GatewayDefinition } from './definition';
 import { disposeScope } from './scope';
-import { decodeFrame } from './serialize';
+import { decodeFrame, encodeMessage } from './serialize';
 
 type Handler = (...args: unknown[]) => unknown;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+type DispatchedSocket = WebSocket & { [kDispatcher]?: Dispatcher };
+
+// One shared listener for every socket: no closure per connection.
+function onSocketMessage(this: DispatchedSocket, data: Buffer, isBinary: boolean): void {
+  this[kDispatcher]!.receive(decodeFrame(data, isBinary));
 }
 
 export class Dispatcher implements SocketLifecycle {
@@ -35,10 +42,13 @@ export class Dispatcher implements SocketLifecycle {
   private disposed = false;
   private ws!: WebSocket;
   private readonly instanceMethods: Record<string | symbol, Handler>;
+  /** The @OnMessage method, looked up once. */
+  private readonly handleMessage: Handler;
 
-  // Bound once per connection so the per-message path creates no closures.
-  private readonly onHandlerResult = (value: unknown): void => this.afterHandler(value);
-  private readonly onHandlerError = (err: unknown): void => this.fail('message', err);
+  // Made on first use, then reused: the per-message path creates no closures.
+  private onHandlerResult: ((value: unknown) => void) | undefined;
+  private onHandlerError: ((err: unknown) => void) | undefined;
+  private onReplyFlushed: ((err?: Error) => void) | undefined;
 
   constructor(
     private readonly def: GatewayDefinition,
@@ -49,13 +59,15 @@ export class Dispatcher implements SocketLifecycle {
     private readonly onDone: (d: Dispatcher) => void,
   ) {
     this.instanceMethods = instance as Record<string | symbol, Handler>;
+    this.handleMessage = this.instanceMethods[def.hooks.message];
   }
 
   /** Takes over an upgraded socket. The message listener is attached before @OnOpen runs. */
   start(ws: WebSocket, openArgs: readonly string[], subprotocol: string | undefined): void {
     this.ws = ws;
     const { settings, hooks } = this.def;
-    ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(decodeFrame(data, isBinary)));
+    (ws as DispatchedSocket)[kDispatcher] = this;
+    ws.on('message', onSocketMessage);
     if (hooks.ping) ws.on('ping', (data: Buffer) => this.invokeControl('ping', data));
     if (hooks.pong) ws.on('pong', (data: Buffer) => this.invokeControl('pong', data));
     this.conn[kAttach](ws, this, { pingInterval: settings.pingInterval, pingTimeout: settings.pingTimeout, subprotocol });
@@ -66,7 +78,8 @@ export class Dispatcher implements SocketLifecycle {
     else this.next();
   }
 
-  private receive(message: IncomingMessage): void {
+  /** @internal Called by the socket's 'message' listener. */
+  receive(message: IncomingMessage): void {
     if (this.ended || this.stopped) return;
     if (this.busy) {
       this.queue.push(message);
@@ -79,24 +92,63 @@ export class Dispatcher implements SocketLifecycle {
     this.deliver(message);
   }
 
+  /** The hot path: a synchronous handler costs one call, and its return value one send. */
   private deliver(message: IncomingMessage): void {
-    const result = this.invoke('message', [message]);
-    if (result === undefined || result === FAILED) return;
-    this.busy = true;
-    if (isThenable(result)) result.then(this.onHandlerResult, this.onHandlerError);
-    else this.afterHandler(result);
-  }
-
-  /** A handler's value (or its promise's) is sent back; the next message waits for the flush. */
-  private afterHandler(value: unknown): void {
-    if (value === undefined || this.ended) return this.next();
-    let sent: Promise<void>;
+    let result: unknown;
     try {
-      sent = this.conn.writeMessage(value as never);
+      result = this.handleMessage.call(this.instanceMethods, message);
     } catch (err) {
       return this.fail('message', err);
     }
-    sent.then(this.onHandlerResult, this.onHandlerError);
+    if (result === undefined) return;
+    if (isThenable(result)) {
+      this.busy = true;
+      result.then(
+        (this.onHandlerResult ??= (value: unknown): void => this.afterHandler(value)),
+        (this.onHandlerError ??= (err: unknown): void => this.fail('message', err)),
+      );
+      return;
+    }
+    try {
+      if (this.reply(result)) this.busy = true;
+    } catch (err) {
+      this.fail('message', err);
+    }
+  }
+
+  /** A promise-returning handler has settled with `value`; the next message may go once it is sent. */
+  private afterHandler(value: unknown): void {
+    if (value === undefined || this.ended) return this.next();
+    let waiting: boolean;
+    try {
+      waiting = this.reply(value);
+    } catch (err) {
+      return this.fail('message', err);
+    }
+    if (!waiting) this.next();
+  }
+
+  /**
+   * Sends a handler's return value (SPEC: "sent back with writeMessage", minus the promise nobody
+   * sees). Returns true when the next message must wait for the flush: only while the socket
+   * already buffers more than the high-water mark, so a fast sender still meets backpressure.
+   * A value returned after the connection started closing has nowhere to go and is dropped,
+   * as writeMessage would refuse it.
+   */
+  private reply(value: unknown): boolean {
+    if (!this.conn.isOpen) return false;
+    const data = encodeMessage(value as OutgoingMessage);
+    if (this.ws.bufferedAmount < DEFAULTS.replyHighWaterMark) {
+      this.conn[kSend](data, typeof data !== 'string');
+      return false;
+    }
+    this.conn[kSend](data, typeof data !== 'string', (this.onReplyFlushed ??= (err?: Error): void => this.replyFlushed(err)));
+    return true;
+  }
+
+  private replyFlushed(err: Error | undefined): void {
+    if (!err) return this.next();
+    this.fail('message', new WebSocketClosedError(`WebSocket closed before the message was flushed: ${err.message}`));
   }
 
   /** Delivers waiting messages until one of them makes the gateway busy. */
@@ -116,7 +168,7 @@ export class Dispatcher implements SocketLifecycle {
     this.ws.resume();
   }
 
-  /** Runs a hook with `args`; returns its result, or FAILED after logging and closing. */
+  /** Runs a hook other than @OnMessage with `args`; returns its result, or FAILED after logging and closing. */
   private invoke(kind: HookKind, args: readonly unknown[]): unknown {
     try {
       return this.instanceMethods[this.def.hooks[kind]!](...args);

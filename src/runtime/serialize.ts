@@ -4,24 +4,19 @@
  */
 import type { OutgoingMessage } from '../types';
 
-/** A message ready for `ws.send`: text as string, bytes as Buffer. */
-export interface EncodedMessage {
-  readonly data: string | Buffer;
-  readonly binary: boolean;
-}
-
 /**
  * string → text; Buffer/Uint8Array/ArrayBuffer → binary; anything else → JSON text.
- * `binary: true` sends a string as a binary frame.
+ * The frame is binary exactly when the result is a Buffer (or `binary: true` was asked for), so
+ * no wrapper object is needed: this runs once per message.
  */
-export function encodeMessage(message: OutgoingMessage, binary = false): EncodedMessage {
-  if (typeof message === 'string') return { data: message, binary };
-  if (Buffer.isBuffer(message)) return { data: message, binary: true };
-  if (message instanceof Uint8Array) return { data: Buffer.from(message.buffer, message.byteOffset, message.byteLength), binary: true };
-  if (message instanceof ArrayBuffer) return { data: Buffer.from(message), binary: true };
+export function encodeMessage(message: OutgoingMessage): string | Buffer {
+  if (typeof message === 'string') return message;
+  if (Buffer.isBuffer(message)) return message;
+  if (message instanceof Uint8Array) return Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+  if (message instanceof ArrayBuffer) return Buffer.from(message);
   const json = JSON.stringify(message);
   if (json === undefined) throw new TypeError(`writeMessage: cannot send ${typeof message} (not JSON-serializable)`);
-  return { data: json, binary };
+  return json;
 }
 
 /** ws hands frames over as Buffer (or Buffer[] when fragmented); text frames become strings. */
