@@ -34,6 +34,7 @@ export const kAttach = Symbol('wsgate.attach');
 export const kFinished = Symbol('wsgate.finished');
 export const kSend = Symbol('wsgate.send');
 export const kUncork = Symbol('wsgate.uncork');
+export const kCork = Symbol('wsgate.cork');
 /** Set on a ws.WebSocket: its connection and (server side) its dispatcher, so listeners can be shared functions. */
 export const kConnection = Symbol('wsgate.connection');
 export const kDispatcher = Symbol('wsgate.dispatcher');

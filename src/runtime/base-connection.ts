@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
-import { ABNORMAL_CLOSURE, CloseCode, kAttach, kConnection, kFinished, kSend, kSocket, kUncork, NO_STATUS_RECEIVED, noop } from '../constants';
+import { ABNORMAL_CLOSURE, CloseCode, kAttach, kConnection, kCork, kFinished, kSend, kSocket, kUncork, NO_STATUS_RECEIVED, noop } from '../constants';
 import { WebSocketClosedError } from '../errors';
 import type { OutgoingMessage, WriteOptions } from '../types';
 import { Heartbeat } from './heartbeat';
@@ -152,12 +152,16 @@ export abstract class WebSocketConnection {
    * instead of one system call each.
    */
   [kSend](data: string | Buffer, binary: boolean, callback?: (err?: Error) => void): void {
-    if (!this.corked && this.netSocket) {
-      this.corked = true;
-      this.netSocket.cork();
-      process.nextTick(uncorkAfterTick, this);
-    }
+    this[kCork]();
     this[kSocket]!.send(data, binary ? BINARY_FRAME : TEXT_FRAME, callback);
+  }
+
+  /** @internal Corks the TCP socket until the next tick (once per tick), for anything about to write to it. */
+  [kCork](): void {
+    if (this.corked || !this.netSocket) return;
+    this.corked = true;
+    this.netSocket.cork();
+    process.nextTick(uncorkAfterTick, this);
   }
 
   /** @internal Writes out what this tick corked (also before cutting a socket, so its close frame leaves). */
