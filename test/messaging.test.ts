@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
 import { Connection, Gateway, OnMessage, OnOpen, OnPing, WebSocketClosedError } from '../src';
 import { kSocket } from '../src/constants';
@@ -117,7 +118,18 @@ class BigReplyGateway {
   }
 }
 
-const gateways = [BigReplyGateway, BlockedPingGateway, EchoGateway, ValueGateway, BinaryStringGateway, RandomDelayGateway, SlowOpenGateway, BlockedGateway, CloseInHandlerGateway];
+/** Answers one message with ten frames written in the same tick. */
+@Gateway('/burst')
+class BurstGateway {
+  constructor(private readonly conn: Connection) {
+    gatewayConns.push(conn);
+  }
+  @OnMessage() async message(m: string): Promise<void> {
+    await Promise.all(Array.from({ length: 10 }, (_, i) => this.conn.writeMessage(`${m}-${i}`)));
+  }
+}
+
+const gateways = [BurstGateway, BigReplyGateway, BlockedPingGateway, EchoGateway, ValueGateway, BinaryStringGateway, RandomDelayGateway, SlowOpenGateway, BlockedGateway, CloseInHandlerGateway];
 
 beforeEach(() => {
   received = [];
@@ -226,6 +238,24 @@ describe('flow control', () => {
     release();
     await eventually(() => received.length === count, `${count} messages`, 15000);
     expect(received).toEqual(Array.from({ length: count }, (_, i) => i));
+  });
+
+  it('writes the frames of one tick in one system call (socket corked until the next tick), in order', async () => {
+    const { url } = await startApp(gateways);
+    const ws = await connect(url('/burst'));
+    const received = collect(ws);
+    ws.send('warm-up');
+    await eventually(() => received.length === 10, 'the warm-up burst');
+    const socket = (gatewayConns[0][kSocket] as unknown as { _socket: Socket })._socket;
+    const writes: number[] = []; // chunks per call into libuv
+    const writev = socket._writev!.bind(socket);
+    const write = socket._write.bind(socket);
+    socket._writev = (chunks, cb) => (writes.push(chunks.length), writev(chunks, cb));
+    socket._write = (chunk, encoding, cb) => (writes.push(1), write(chunk, encoding, cb));
+    ws.send('b');
+    await eventually(() => received.length === 20, 'the burst');
+    expect(received.slice(10).map(String)).toEqual(Array.from({ length: 10 }, (_, i) => `b-${i}`));
+    expect(writes).toEqual([20]); // ten frames, each a header and a payload chunk, in one writev
   });
 
   it('holds synchronous handlers once their replies back up, so a peer that does not read cannot fill the server\'s memory', async () => {
