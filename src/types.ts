@@ -19,7 +19,12 @@ export interface CompressionOptions {
   level?: number;
   /** zlib memLevel, 1–9 (default 8). */
   memLevel?: number;
-  /** Messages smaller than this many bytes are sent uncompressed (default 1024). */
+  /**
+   * Messages smaller than this many bytes are sent uncompressed (default 1024), **but only when the
+   * sending side resets its context per message** (`serverNoContextTakeover` on the server,
+   * `clientNoContextTakeover` on the client, as negotiated). With context takeover (the default) ws
+   * compresses every message whatever its size.
+   */
   threshold?: number;
   /** Reset the server's compression context after every message (less memory, worse ratio). */
   serverNoContextTakeover?: boolean;
