@@ -78,7 +78,10 @@ export interface AppCloseOptions {
   code?: number;
   /** Close reason sent to every connection. Default 'Going Away'. */
   reason?: string;
-  /** Connections that have not ended after N ms are terminated. Default: the app's `closeTimeout`. */
+  /**
+   * Connections that have not ended after N ms are terminated (TCP cut, `@OnClose` still runs); the
+   * same bound applies to waiting for their containers' disposal. Default: the app's `closeTimeout`.
+   */
   timeout?: number;
 }
 
