@@ -202,6 +202,22 @@ describe('client heartbeat', () => {
     expect(close && [close.payload.readUInt16BE(0), close.payload.subarray(2).toString()]).toEqual([1000, 'ping timed out']);
   });
 
+  it("answers the server's pings with pongs carrying the same payload", async () => {
+    const received: Buffer[] = [];
+    const server = await startTcpServer((socket) => {
+      void readRequestHead(socket).then((headers) => {
+        answer101(socket, headers);
+        socket.on('data', (chunk: Buffer) => received.push(chunk));
+        socket.write(frame(Opcode.ping, 'marco', { mask: false })); // server frames are unmasked
+      });
+    });
+    const conn = await connectClient(`ws://127.0.0.1:${server.port}/`);
+    await eventually(() => parseClientFrames(Buffer.concat(received)).some((f) => f.opcode === Opcode.pong), 'the pong');
+    const pong = parseClientFrames(Buffer.concat(received)).find((f) => f.opcode === Opcode.pong);
+    expect(pong?.payload.toString()).toBe('marco');
+    expect(conn.isOpen).toBe(true);
+  });
+
   it('keeps a connection whose server answers pings open', async () => {
     const { url, app } = await startApp([HeartbeatGateway]);
     const conn = await connectClient(url('/heartbeat'), { pingInterval: 30, pingTimeout: 60 });
