@@ -78,7 +78,14 @@ export class ChatRoomGateway {
 if (require.main === module) {
   const port = Number(process.env.PORT ?? 8890);
   const app = createApp({ gateways: [ChatRoomGateway] });
-  app.listen(port).then(() => console.log(`wsgate chat rooms: ws://localhost:${port}/chat/<room>`));
+  app.listen(port, process.env.HOST).then(
+    (address) => console.log(`wsgate chat rooms: ws://localhost:${address.port}/chat/<room>`),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+  // Graceful shutdown: every member gets 1001 Going Away, @OnClose runs, then the server closes.
   const shutdown = (): void => void app.close().then(() => process.exit(0));
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

@@ -49,8 +49,13 @@ export async function startEcho(port = 8888, host?: string): Promise<{ app: App;
   app.attach(server);
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
   const stop = async (): Promise<void> => {
-    await app.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await app.close(); // 1001 to every WebSocket, @OnClose and disposal awaited
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // A browser that loaded the page keeps spare connections (keep-alive, preconnect) that Node
+      // does not count as idle: without this, close() waits for them up to headersTimeout (~60 s).
+      server.closeAllConnections();
+    });
   };
   return { app, server, address: server.address() as AddressInfo, stop };
 }
@@ -58,9 +63,10 @@ export async function startEcho(port = 8888, host?: string): Promise<{ app: App;
 
 if (require.main === module) {
   const port = Number(process.env.PORT ?? 8888);
-  startEcho(port).then(
-    ({ stop }) => {
-      console.log(`wsgate echo: ws://localhost:${port}/websocket, page at http://localhost:${port}/`);
+  startEcho(port, process.env.HOST).then(
+    ({ stop, address }) => {
+      console.log(`wsgate echo: ws://localhost:${address.port}/websocket, page at http://localhost:${address.port}/`);
+      // Graceful shutdown: every WebSocket gets 1001 Going Away, then the HTTP server closes.
       const shutdown = (): void => void stop().then(() => process.exit(0));
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);

@@ -19,7 +19,12 @@ export interface CompressionOptions {
   level?: number;
   /** zlib memLevel, 1–9 (default 8). */
   memLevel?: number;
-  /** Messages smaller than this many bytes are sent uncompressed (default 1024). */
+  /**
+   * Messages smaller than this many bytes are sent uncompressed (default 1024), **but only when the
+   * sending side resets its context per message** (`serverNoContextTakeover` on the server,
+   * `clientNoContextTakeover` on the client, as negotiated). With context takeover (the default) ws
+   * compresses every message whatever its size.
+   */
   threshold?: number;
   /** Reset the server's compression context after every message (less memory, worse ratio). */
   serverNoContextTakeover?: boolean;
@@ -73,7 +78,10 @@ export interface AppCloseOptions {
   code?: number;
   /** Close reason sent to every connection. Default 'Going Away'. */
   reason?: string;
-  /** Connections that have not ended after N ms are terminated. Default: the app's `closeTimeout`. */
+  /**
+   * Connections that have not ended after N ms are terminated (TCP cut, `@OnClose` still runs); the
+   * same bound applies to waiting for their containers' disposal. Default: the app's `closeTimeout`.
+   */
   timeout?: number;
 }
 

@@ -29,8 +29,18 @@ export interface App {
    */
   handleRequest(req: IncomingMessage, res: ServerResponse): void;
   /**
-   * Stops accepting (new upgrades get 503), closes every connection (1001 Going Away by default),
-   * waits for every `@OnClose`, then closes the server `listen()` created. Idempotent.
+   * Graceful shutdown: stops accepting (new upgrades get 503), sends every connection a close frame
+   * (1001 Going Away by default) behind the writes already in flight, waits for every `@OnClose`
+   * and for the disposal of every connection's container, terminates the connections still open
+   * after `timeout` ms (default: the app's `closeTimeout`), then closes the server `listen()`
+   * created (a server given to `attach()` stays open). Idempotent: every call returns the first
+   * call's promise. Rejects with `RangeError` (and closes nothing) for an invalid code, a reason
+   * over 123 bytes or a negative timeout.
+   *
+   * @example
+   * ```ts
+   * process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
+   * ```
    */
   close(options?: AppCloseOptions): Promise<void>;
   /** Open connections (from the 101 answer until `@OnClose` has run). */
@@ -49,6 +59,25 @@ function checkGatewayOptions(owner: string, o: GatewayOptions): void {
   checkPositive(owner, 'maxMessageSize', o.maxMessageSize);
   checkPositive(owner, 'pingInterval', o.pingInterval);
   checkPositive(owner, 'pingTimeout', o.pingTimeout);
+}
+
+function checkCloseOptions({ code, reason, timeout }: AppCloseOptions): RangeError | undefined {
+  if (code !== undefined && !isValidCloseCode(code)) return new RangeError(`app.close: invalid close code ${code}`);
+  if (reason !== undefined && Buffer.byteLength(reason) > 123) return new RangeError('app.close: reason longer than 123 bytes');
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout >= 0)) {
+    return new RangeError(`app.close: timeout must be a number ≥ 0, got ${String(timeout)}`);
+  }
+  return undefined;
+}
+
+/** One timer for the whole of app.close(): `race(p)` is true when `p` settled first, false once the time is up. */
+function startDeadline(ms: number): { race(p: Promise<unknown>): Promise<boolean>; clear(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  return {
+    race: (p) => Promise.race([p.then(() => true), expired]),
+    clear: () => clearTimeout(timer),
+  };
 }
 
 function compileHooks(cls: GatewayClass): GatewayHooks {
@@ -189,22 +218,32 @@ export function createApp(options: AppOptions): App {
     },
 
     close(closeOptions = {}) {
+      // Checked before the first call is remembered: a bad argument must not leave the app unclosable.
+      const invalid = closed ? undefined : checkCloseOptions(closeOptions);
+      if (invalid) return Promise.reject(invalid);
       closed ??= closeApp(closeOptions);
       return closed;
     },
   };
 
   async function closeApp({ code = CloseCode.goingAway, reason = 'Going Away', timeout = closeTimeout }: AppCloseOptions): Promise<void> {
-    if (!isValidCloseCode(code)) throw new RangeError(`app.close: invalid close code ${code}`);
     gatewayServer.closing = true;
     const connections = [...gatewayServer.live];
+    // close() sends the close frame behind whatever is already queued on the socket, so writes in
+    // flight are flushed first; it resolves once the connection has ended and @OnClose has run.
     const ended = Promise.all(connections.map((d) => d.conn.close(code, reason)));
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)));
-    await Promise.race([ended, timedOut]);
-    clearTimeout(timer);
-    for (const d of gatewayServer.live) d.conn[kSocket]?.terminate();
-    await ended;
+    const deadline = startDeadline(timeout);
+    try {
+      if (!(await deadline.race(ended))) {
+        for (const d of gatewayServer.live) d.conn[kSocket]?.terminate();
+      }
+      await ended;
+      // Disposal waits for handlers still running; one that never settles must not hold the app.
+      const disposed = Promise.all(connections.map((d) => d.disposed));
+      if (!(await deadline.race(disposed))) await Promise.race([disposed, new Promise((resolve) => setImmediate(resolve))]);
+    } finally {
+      deadline.clear();
+    }
     for (const server of attached) server.off('upgrade', gatewayServer.handleUpgrade);
     if (ownServer) {
       const server = ownServer;

@@ -216,7 +216,8 @@ export abstract class WebSocketConnection {
   }
 
   /**
-   * Sets TCP_NODELAY on the socket (Nagle's algorithm off when `true`). Mirrors tornado's `set_nodelay`.
+   * Sets TCP_NODELAY on the socket (Nagle's algorithm off when `true`; ws turns it off for every new
+   * connection). Does nothing once the connection has closed. Mirrors tornado's `set_nodelay`.
    *
    * @example
    * ```ts

@@ -39,8 +39,11 @@ export class Dispatcher implements SocketLifecycle {
   /** A handler failed: the connection is closing with 1011 (or its WebSocketError code) and gets no more messages. */
   private stopped = false;
   private closeDone = false;
-  private disposed = false;
+  private disposing = false;
   private ws!: WebSocket;
+  private resolveDisposed!: () => void;
+  /** Settles once the connection's container has been disposed (awaited by app.close()). */
+  readonly disposed = new Promise<void>((resolve) => (this.resolveDisposed = resolve));
   private readonly instanceMethods: Record<string | symbol, Handler>;
   /** The @OnMessage method, looked up once. */
   private readonly handleMessage: Handler;
@@ -236,9 +239,9 @@ export class Dispatcher implements SocketLifecycle {
 
   /** Disposes the connection's container once @OnClose is done and no handler is still running. */
   private disposeWhenIdle(): void {
-    if (this.disposed || !this.closeDone || this.busy) return;
-    this.disposed = true;
-    disposeScope(this.container, this.logger, this.def.name);
+    if (this.disposing || !this.closeDone || this.busy) return;
+    this.disposing = true;
+    void disposeScope(this.container, this.logger, this.def.name).then(this.resolveDisposed);
   }
 }
 

@@ -149,7 +149,7 @@ export class GatewayServer {
     } finally {
       this.pending--;
       // Every refusal returns with `pending` still set: its instance must not outlive the request.
-      if (pending) disposeScope(pending.container, this.options.logger, match.target.name);
+      if (pending) void disposeScope(pending.container, this.options.logger, match.target.name);
     }
   }
 
@@ -179,7 +179,7 @@ export class GatewayServer {
     this.pending--;
     const state = req[kHandshake];
     req[kHandshake] = undefined;
-    if (state) disposeScope(state.container, this.options.logger, 'gateway');
+    if (state) void disposeScope(state.container, this.options.logger, 'gateway');
     abortSocket(socket, reject(400, err.message));
   };
 
@@ -191,7 +191,7 @@ export class GatewayServer {
       return { container, conn, instance: container.resolve(def.cls as unknown as InjectionToken<object>) };
     } catch (err) {
       this.options.logger.error(`wsgate: ${def.name}: could not create the gateway instance:`, err);
-      disposeScope(container, this.options.logger, def.name);
+      void disposeScope(container, this.options.logger, def.name);
       return undefined;
     }
   }

@@ -9,6 +9,8 @@ import { onCleanup } from './cleanup';
 
 export interface Frame {
   fin: boolean;
+  /** RSV1–3 as a 3-bit number (RSV1 = 4: the frame is compressed under permessage-deflate). */
+  rsv: number;
   opcode: number;
   payload: Buffer;
 }
@@ -48,8 +50,13 @@ export class RawPeer {
   private buffer = Buffer.alloc(0);
   private waiters: Array<() => void> = [];
   ended = false;
+  private pongs = false;
 
-  private constructor(readonly socket: Socket) {
+  private constructor(
+    readonly socket: Socket,
+    /** The 101 answer's headers, names lower-cased. */
+    readonly headers: Record<string, string>,
+  ) {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('close', () => {
       this.ended = true;
@@ -80,9 +87,17 @@ export class RawPeer {
     const end = head.indexOf('\r\n\r\n') + 4;
     const statusLine = head.subarray(0, head.indexOf('\r\n')).toString();
     if (!statusLine.startsWith('HTTP/1.1 101')) throw new Error(`upgrade refused: ${statusLine}`);
-    const peer = new RawPeer(socket);
+    const headerLines = head.subarray(0, end - 4).toString('latin1').split('\r\n').slice(1);
+    const responseHeaders = Object.fromEntries(headerLines.map((l) => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+    const peer = new RawPeer(socket, responseHeaders);
     if (head.length > end) peer.onData(head.subarray(end));
     return peer;
+  }
+
+  /** From now on, answers every ping frame with a pong carrying the same payload (as a browser does). */
+  answerPings(): void {
+    this.pongs = true;
+    for (const f of this.frames) if (f.opcode === Opcode.ping) this.send(frame(Opcode.pong, f.payload));
   }
 
   send(bytes: Buffer): void {
@@ -126,7 +141,14 @@ export class RawPeer {
         offset = 10;
       }
       if (this.buffer.length < offset + len) break;
-      this.frames.push({ fin: (this.buffer[0] & 0x80) !== 0, opcode: this.buffer[0] & 0x0f, payload: this.buffer.subarray(offset, offset + len) });
+      const f: Frame = {
+        fin: (this.buffer[0] & 0x80) !== 0,
+        rsv: (this.buffer[0] >> 4) & 0x07,
+        opcode: this.buffer[0] & 0x0f,
+        payload: this.buffer.subarray(offset, offset + len),
+      };
+      this.frames.push(f);
+      if (this.pongs && f.opcode === Opcode.ping && !this.socket.destroyed) this.send(frame(Opcode.pong, f.payload));
       this.buffer = this.buffer.subarray(offset + len);
     }
     this.wake();
