@@ -239,7 +239,7 @@ export function createApp(options: AppOptions): App {
       }
       await ended;
       // Disposal waits for handlers still running; one that never settles must not hold the app.
-      const disposed = Promise.all(connections.map((d) => d.disposed));
+      const disposed = Promise.all(connections.map((d) => d.whenDisposed()));
       if (!(await deadline.race(disposed))) await Promise.race([disposed, new Promise((resolve) => setImmediate(resolve))]);
     } finally {
       deadline.clear();

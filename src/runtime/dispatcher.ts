@@ -39,11 +39,12 @@ export class Dispatcher implements SocketLifecycle {
   /** A handler failed: the connection is closing with 1011 (or its WebSocketError code) and gets no more messages. */
   private stopped = false;
   private closeDone = false;
-  private disposing = false;
+  /** Set once disposal has started; settles when the container is disposed. */
+  private disposal: Promise<void> | undefined;
+  // For whenDisposed() called before disposal started (app.close()); most connections never need it.
+  private disposalWaiter: Promise<void> | undefined;
+  private resolveDisposalWaiter: (() => void) | undefined;
   private ws!: WebSocket;
-  private resolveDisposed!: () => void;
-  /** Settles once the connection's container has been disposed (awaited by app.close()). */
-  readonly disposed = new Promise<void>((resolve) => (this.resolveDisposed = resolve));
   private readonly instanceMethods: Record<string | symbol, Handler>;
   /** The @OnMessage method, looked up once. */
   private readonly handleMessage: Handler;
@@ -239,9 +240,14 @@ export class Dispatcher implements SocketLifecycle {
 
   /** Disposes the connection's container once @OnClose is done and no handler is still running. */
   private disposeWhenIdle(): void {
-    if (this.disposing || !this.closeDone || this.busy) return;
-    this.disposing = true;
-    void disposeScope(this.container, this.logger, this.def.name).then(this.resolveDisposed);
+    if (this.disposal || !this.closeDone || this.busy) return;
+    this.disposal = disposeScope(this.container, this.logger, this.def.name);
+    if (this.resolveDisposalWaiter) void this.disposal.then(this.resolveDisposalWaiter);
+  }
+
+  /** Settles once the connection's container has been disposed (awaited by app.close()). */
+  whenDisposed(): Promise<void> {
+    return this.disposal ?? (this.disposalWaiter ??= new Promise<void>((resolve) => (this.resolveDisposalWaiter = resolve)));
   }
 }
 
