@@ -27,6 +27,8 @@ export const kHandshake = Symbol('wsgate.handshake');
 export const kSocket = Symbol('wsgate.socket');
 export const kAttach = Symbol('wsgate.attach');
 export const kFinished = Symbol('wsgate.finished');
+/** A server connection's link to its app's hub and its gateway's slow-consumer limits. */
+export const kPubSub = Symbol('wsgate.pubsub');
 export const kGatewayMetadata = Symbol('wsgate.gateway');
 
 export const noop = (): void => {};
