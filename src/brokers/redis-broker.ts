@@ -122,9 +122,10 @@ export class RedisBroker implements Broker {
       socket: {
         ...this.options.client?.socket,
         // Before the first success: give up after `attempts` (listen() rejects). After it: forever.
-        reconnectStrategy: (retries: number, cause: Error) => {
+        // `false` (not an Error: node-redis checks `instanceof Error`, which fails across realms, e.g. in jest).
+        reconnectStrategy: (retries: number) => {
           if (this.closed) return false;
-          if (!everReady && retries + 1 >= attempts) return cause;
+          if (!everReady && retries + 1 >= attempts) return false;
           return Math.min(50 * 2 ** retries, maxDelay) + Math.floor(Math.random() * 50);
         },
       },
