@@ -58,6 +58,18 @@ describe('Hub with MemoryBroker (one app)', () => {
     expect(() => hub.publish('t', undefined as never)).toThrow(TypeError);
   });
 
+  it('frames every payload length right (7-bit, 16-bit and 64-bit lengths, at their boundaries)', async () => {
+    const { app, url } = await startApp([SubscriberGateway]);
+    const ws = await subscriber(url('/topics/sizes'));
+    const sizes = [0, 1, 125, 126, 127, 65535, 65536, 65537];
+    for (const n of sizes) void hubOf(app).publish('sizes', 'a'.repeat(n)); // n bytes
+    void hubOf(app).publish('sizes', 'é'.repeat(63)); // 126 bytes of UTF-8 in 63 characters
+    await eventually(() => received(ws).length === sizes.length + 1, 'every size');
+    expect(received(ws).map((m) => m.length)).toEqual([...sizes, 63]);
+    expect(received(ws).slice(0, -1).every((m) => /^a*$/.test(m))).toBe(true);
+    expect(received(ws).at(-1)).toBe('é'.repeat(63));
+  });
+
   it('skips the connection given as except, and only it', async () => {
     const { url } = await startApp([SubscriberGateway]);
     const sender = await subscriber(url('/topics/room'));

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { createClient } from 'redis';
 import { BrokerError, createApp, type App } from '../../src';
 import { RedisBroker } from '../../src/redis';
 import { eventually, startApp, type TestApp } from '../helpers/app';
@@ -168,6 +169,21 @@ describe('RedisBroker: two apps, two brokers', () => {
     expect(got).toEqual([...got].sort((x, y) => x - y));
     await eventually(() => received(fast).at(-1) === 'last', 'the last message to the fast subscriber');
     expect(received(fast).slice(0, -1).map((m) => Number(m.split(':')[0]))).toEqual(Array.from({ length: sent }, (_, i) => i));
+  });
+
+  it('ignores, with a warning, a message on its channel that another program published', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = await twoNodes(SHARED_REDIS_URL, prefix);
+    const ws = await subscriber(b.url('/topics/t'));
+    const other = createClient({ url: SHARED_REDIS_URL });
+    other.on('error', () => undefined);
+    await other.connect();
+    onCleanup(() => other.destroy());
+    await other.publish(`${prefix}t`, 'not an envelope');
+    await hubOf(a.app).publish('t', 'real');
+    await eventually(() => received(ws).length === 1, 'the real message');
+    expect(received(ws)).toEqual(['real']);
+    expect(b.logger.warnings.some((w) => w.includes('not a wsgate envelope'))).toBe(true);
   });
 
   it('listen() rejects with BrokerError when Redis cannot be reached', async () => {
