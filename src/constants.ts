@@ -38,6 +38,8 @@ export const kCork = Symbol('wsgate.cork');
 /** Set on a ws.WebSocket: its connection and (server side) its dispatcher, so listeners can be shared functions. */
 export const kConnection = Symbol('wsgate.connection');
 export const kDispatcher = Symbol('wsgate.dispatcher');
+/** A server connection's link to its app's hub and its gateway's slow-consumer limits. */
+export const kPubSub = Symbol('wsgate.pubsub');
 export const kGatewayMetadata = Symbol('wsgate.gateway');
 
 export const noop = (): void => {};

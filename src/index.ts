@@ -7,6 +7,10 @@ export { CheckOrigin, OnClose, OnMessage, OnOpen, OnPing, OnPong, Subprotocol } 
 export { createApp } from './runtime/app';
 export type { App } from './runtime/app';
 export { Connection } from './runtime/connection';
+export { Hub } from './runtime/hub';
+export { MemoryBroker, MemoryBus } from './brokers/memory-broker';
+export type { MemoryBrokerOptions } from './brokers/memory-broker';
+export type { Broker, BrokerContext } from './brokers/broker';
 export { WebSocketConnection } from './runtime/base-connection';
 export { websocketConnect } from './runtime/client';
 export { ClientConnection } from './runtime/client-connection';
@@ -23,10 +27,12 @@ export {
 export type {
   AppCloseOptions,
   AppOptions,
+  BackpressurePolicy,
   CompressionOptions,
   GatewayOptions,
   IncomingMessage,
   Logger,
   OutgoingMessage,
+  PublishOptions,
   WriteOptions,
 } from './types';

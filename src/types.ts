@@ -3,6 +3,8 @@
  * @module
  */
 import type { DependencyContainer } from 'tsyringe';
+import type { Broker } from './brokers/broker';
+import type { Connection } from './runtime/connection';
 
 /** Where wsgate reports handler errors. `console` fits. */
 export interface Logger {
@@ -46,7 +48,20 @@ export interface GatewayOptions {
   pingInterval?: number;
   /** Close a connection whose pong has not come N ms after a ping. Default: `pingInterval`. */
   pingTimeout?: number;
+  /**
+   * Unflushed bytes a topic subscriber may have before `backpressurePolicy` applies to it
+   * (a published message that would take it beyond). Default 1 MiB.
+   */
+  maxBackpressure?: number;
+  /**
+   * What happens to a subscriber beyond `maxBackpressure`: `'close'` closes it with 1013
+   * (Try Again Later, the default); `'drop'` skips that message for it.
+   */
+  backpressurePolicy?: BackpressurePolicy;
 }
+
+/** See `GatewayOptions.backpressurePolicy`. */
+export type BackpressurePolicy = 'close' | 'drop';
 
 /** Options of `createApp`. */
 export interface AppOptions extends GatewayOptions {
@@ -64,6 +79,19 @@ export interface AppOptions extends GatewayOptions {
   closeTimeout?: number;
   /** Where handler errors are reported. Default: `console`. */
   logger?: Logger;
+  /**
+   * Carries topics between the nodes of an application. Default: a `MemoryBroker` (this app
+   * only). `RedisBroker` from `wsgate/redis` for several processes or machines. One broker per app.
+   */
+  broker?: Broker;
+}
+
+/** Options of `hub.publish`. */
+export interface PublishOptions {
+  /** A connection of this app that must not receive this message (typically the sender). */
+  except?: Connection;
+  /** Send a string as a binary frame. */
+  binary?: boolean;
 }
 
 /** Options of `writeMessage`. */

@@ -1,6 +1,7 @@
 import { get } from 'node:http';
 import { startEcho } from '../samples/echo';
 import { ChatRoomGateway } from '../samples/chat-room';
+import { createChatApp } from '../samples/chat';
 import { onCleanup } from './helpers/cleanup';
 import { eventually, startApp } from './helpers/app';
 import { closed, collect, connect, nextMessage } from './helpers/ws-client';
@@ -62,5 +63,27 @@ describe('samples/chat-room.ts', () => {
     await eventually(() => aliceSees.length === 5, 'bob left');
     expect(JSON.parse(aliceSees[4] as string)).toMatchObject({ type: 'left', nick: last.nick });
     expect(otherSees.map((m) => JSON.parse(m as string).type)).toEqual(['joined']);
+  });
+});
+
+describe('samples/chat.ts without REDIS_URL (MemoryBroker)', () => {
+  it('publishes to the room’s other members through the Hub, not to the sender nor other rooms', async () => {
+    const app = createChatApp();
+    onCleanup(() => app.close());
+    const { port } = await app.listen(0, '127.0.0.1');
+    const alice = await connect(`ws://127.0.0.1:${port}/chat/lobby`);
+    const bob = await connect(`ws://127.0.0.1:${port}/chat/lobby`);
+    const other = await connect(`ws://127.0.0.1:${port}/chat/elsewhere`);
+    const parsed = (ws: Parameters<typeof collect>[0]): Array<{ type: string; text?: string }> =>
+      collect(ws).map((m) => JSON.parse(m.toString()) as { type: string });
+    await eventually(() => parsed(alice).some((m) => m.type === 'joined') && parsed(other).length === 1, 'bob joined');
+    alice.send('hello');
+    await eventually(() => parsed(bob).some((m) => m.type === 'message'), 'bob gets it');
+    expect(parsed(bob).find((m) => m.type === 'message')).toMatchObject({ text: 'hello' });
+    other.send('marker'); // published to "elsewhere": other is alone there (and excepted)
+    bob.send('back');
+    await eventually(() => parsed(alice).some((m) => m.type === 'message'), 'alice gets the answer');
+    expect(parsed(alice).filter((m) => m.type === 'message').map((m) => m.text)).toEqual(['back']);
+    expect(parsed(other).map((m) => m.type)).toEqual(['welcome']);
   });
 });

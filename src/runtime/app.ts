@@ -16,6 +16,9 @@ import { toPerMessageDeflate } from './compression';
 import { HOOK_DECORATORS, type GatewayClass, type GatewayDefinition, type GatewayHooks } from './definition';
 import { compileRoute, Router, samePath } from './router';
 import { GatewayServer, type HandshakeRequest } from './server';
+import { MemoryBroker } from '../brokers/memory-broker';
+import { Hub } from './hub';
+import type { PubSubLink } from './topics';
 
 /** A running set of gateways. Create it with `createApp`. */
 export interface App {
@@ -59,6 +62,10 @@ function checkGatewayOptions(owner: string, o: GatewayOptions): void {
   checkPositive(owner, 'maxMessageSize', o.maxMessageSize);
   checkPositive(owner, 'pingInterval', o.pingInterval);
   checkPositive(owner, 'pingTimeout', o.pingTimeout);
+  checkPositive(owner, 'maxBackpressure', o.maxBackpressure);
+  if (o.backpressurePolicy !== undefined && o.backpressurePolicy !== 'close' && o.backpressurePolicy !== 'drop') {
+    throw new GatewayDefinitionError(`${owner}: backpressurePolicy must be 'close' or 'drop', got ${String(o.backpressurePolicy)}`);
+  }
 }
 
 function checkCloseOptions({ code, reason, timeout }: AppCloseOptions): RangeError | undefined {
@@ -99,7 +106,7 @@ function compileHooks(cls: GatewayClass): GatewayHooks {
   return hooks as GatewayHooks;
 }
 
-function compileGateway(cls: GatewayClass, app: AppOptions): Omit<GatewayDefinition, 'wss'> {
+function compileGateway(cls: GatewayClass, app: AppOptions, hub: Hub): Omit<GatewayDefinition, 'wss'> {
   const name = (typeof cls === 'function' && cls.name) || '(anonymous class)';
   if (typeof cls !== 'function') throw new GatewayDefinitionError(`createApp: gateways must be classes, got ${typeof cls}`);
   const meta = getOwnGatewayMetadata(cls);
@@ -111,6 +118,13 @@ function compileGateway(cls: GatewayClass, app: AppOptions): Omit<GatewayDefinit
     cls,
     path: meta.path,
     hooks: compileHooks(cls),
+    pubsub: {
+      host: hub,
+      limits: {
+        maxBackpressure: o.maxBackpressure ?? DEFAULTS.maxBackpressure,
+        backpressurePolicy: o.backpressurePolicy ?? 'close',
+      },
+    } satisfies PubSubLink,
     settings: {
       maxMessageSize: o.maxMessageSize ?? DEFAULTS.maxMessageSize,
       pingInterval: o.pingInterval,
@@ -157,12 +171,14 @@ export function createApp(options: AppOptions): App {
   checkPositive('createApp', 'closeTimeout', options.closeTimeout);
   const logger: Logger = options.logger ?? console;
   const appContainer = (options.container ?? rootContainer).createChildContainer();
+  const hub = new Hub(options.broker ?? new MemoryBroker(), logger);
+  appContainer.register(Hub, { useValue: hub });
   const router = new Router<GatewayDefinition>();
   const gatewayServer = new GatewayServer({ router, container: appContainer, logger, maxConnections: options.maxConnections ?? Infinity });
 
   const compiled: GatewayDefinition[] = [];
   for (const cls of options.gateways as GatewayClass[]) {
-    const partial = compileGateway(cls, options);
+    const partial = compileGateway(cls, options, hub);
     const clash = compiled.find((d) => d.cls === cls || samePath(d.path, partial.path));
     if (clash) {
       throw new GatewayDefinitionError(
@@ -195,10 +211,11 @@ export function createApp(options: AppOptions): App {
       if (attached.has(server)) return;
       attached.add(server);
       server.on('upgrade', gatewayServer.handleUpgrade);
+      hub.start().catch((err: unknown) => logger.error('wsgate: the broker did not start:', err));
     },
 
-    listen(port = 0, host) {
-      if (ownServer) return Promise.reject(new GatewayDefinitionError('listen: the app is already listening'));
+    async listen(port = 0, host) {
+      if (ownServer) throw new GatewayDefinitionError('listen: the app is already listening');
       // Slowloris: an upgrade whose headers are incomplete after handshakeTimeout is cut off.
       const server = createServer({
         headersTimeout: handshakeTimeout,
@@ -207,7 +224,9 @@ export function createApp(options: AppOptions): App {
       });
       server.on('request', gatewayServer.handleRequest);
       ownServer = server;
-      app.attach(server);
+      attached.add(server);
+      server.on('upgrade', gatewayServer.handleUpgrade);
+      await hub.start(); // a broker that cannot connect fails listen() with BrokerError
       return new Promise<AddressInfo>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
@@ -245,6 +264,7 @@ export function createApp(options: AppOptions): App {
       deadline.clear();
     }
     for (const server of attached) server.off('upgrade', gatewayServer.handleUpgrade);
+    await hub.close().catch((err: unknown) => logger.error('wsgate: closing the broker failed:', err));
     if (ownServer) {
       const server = ownServer;
       await new Promise<void>((resolve) => {

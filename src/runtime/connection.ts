@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import { kPubSub } from '../constants';
 import { WebSocketConnection } from './base-connection';
+import { subscribe, topicsOf, unsubscribe, type PubSubLink } from './topics';
 
 /**
  * One WebSocket connection on the server: what tornado's `WebSocketHandler` offers for output.
@@ -23,5 +25,33 @@ export class Connection extends WebSocketConnection {
     readonly params: Readonly<Record<string, string>>,
   ) {
     super();
+  }
+
+  /** @internal Set by the runtime: the app's hub and the gateway's slow-consumer limits. */
+  [kPubSub]: PubSubLink | undefined;
+
+  /**
+   * Receives from now on what `hub.publish` sends to `topic` (on any node sharing the broker).
+   * Effective locally at once; resolves when the broker confirmed it (rejects with `BrokerError`).
+   * A closed connection is unsubscribed from everything.
+   *
+   * @throws WebSocketClosedError when the connection is not open.
+   * @example
+   * ```ts
+   * @OnOpen() open(room: string) { return this.conn.subscribe(`room:${room}`); }
+   * ```
+   */
+  subscribe(topic: string): Promise<void> {
+    return subscribe(this, topic);
+  }
+
+  /** Stops receiving `topic`. Resolves once the broker was told (when this was its last local subscriber). */
+  unsubscribe(topic: string): Promise<void> {
+    return unsubscribe(this, topic);
+  }
+
+  /** The topics this connection subscribes to (a snapshot). */
+  get topics(): ReadonlySet<string> {
+    return topicsOf(this);
   }
 }

@@ -6,6 +6,7 @@
 import type { WebSocketServer } from 'ws';
 import type { HookKind } from '../decorators/metadata';
 import type { GatewayOptions } from '../types';
+import type { PubSubLink } from './topics';
 
 export type GatewayClass = new (...args: never[]) => object;
 
@@ -27,6 +28,8 @@ export interface GatewayDefinition {
   readonly settings: GatewaySettings;
   /** A noServer ws server configured with this gateway's limits and compression. */
   readonly wss: WebSocketServer;
+  /** Put on each of its connections: the app's hub and this gateway's slow-subscriber limits. */
+  readonly pubsub: PubSubLink;
 }
 
 const HOOK_DECORATORS: Record<HookKind, string> = {

@@ -4,6 +4,12 @@
  */
 import type { OutgoingMessage } from '../types';
 
+/** A message encoded once for many sockets (Hub): the data and the frame kind. */
+export interface EncodedMessage {
+  readonly data: string | Buffer;
+  readonly binary: boolean;
+}
+
 /**
  * string → text; Buffer/Uint8Array/ArrayBuffer → binary; anything else → JSON text.
  * The frame is binary exactly when the result is a Buffer (or `binary: true` was asked for), so

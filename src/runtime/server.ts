@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { DependencyContainer, InjectionToken } from 'tsyringe';
-import { kHandshake, noop } from '../constants';
+import { kHandshake, kPubSub, noop } from '../constants';
 import type { Logger } from '../types';
 import { Connection } from './connection';
 import { describeHook, type GatewayDefinition } from './definition';
@@ -23,6 +23,7 @@ import {
 } from './handshake';
 import { disposeScope } from './scope';
 import { MalformedPathError, type RouteMatch, type Router } from './router';
+import { dropConnection } from './topics';
 
 /** What ws's synchronous handleProtocols and the wsClientError listener need to find on the request. */
 export interface HandshakeState {
@@ -54,7 +55,10 @@ export class GatewayServer {
   readonly live = new Set<Dispatcher>();
   private pending = 0;
   closing = false;
-  private readonly onDispatcherDone = (d: Dispatcher): void => void this.live.delete(d);
+  private readonly onDispatcherDone = (d: Dispatcher): void => {
+    this.live.delete(d);
+    dropConnection(d.conn); // a closed connection leaves every topic
+  };
 
   constructor(private readonly options: GatewayServerOptions) {}
 
@@ -186,6 +190,7 @@ export class GatewayServer {
   private createInstance(def: GatewayDefinition, req: IncomingMessage, match: RouteMatch<GatewayDefinition>): PendingConnection | undefined {
     const container = this.options.container.createChildContainer();
     const conn = new Connection(req, match.params);
+    conn[kPubSub] = def.pubsub;
     container.register(Connection, { useValue: conn });
     try {
       return { container, conn, instance: container.resolve(def.cls as unknown as InjectionToken<object>) };

@@ -1,0 +1,247 @@
+/**
+ * SPEC §8 across nodes: two apps in this process, each with its own RedisBroker (its own Redis
+ * connections), as two processes would have; plus samples/chat.ts started twice as real processes.
+ * Needs redis-server (Debian's package): the shared server at 127.0.0.1:6379 and private ones the
+ * tests start on free ports.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createClient } from 'redis';
+import { BrokerError, createApp, type App } from '../../src';
+import { RedisBroker } from '../../src/redis';
+import { eventually, startApp, type TestApp } from '../helpers/app';
+import { onCleanup } from '../helpers/cleanup';
+import { closed, collect, connect } from '../helpers/ws-client';
+import { DroppingSubscriberGateway, hubOf, received, subscriber, subscriberConnections, SubscriberGateway } from '../helpers/topics';
+import { OwnedRedis, SHARED_REDIS_URL, subscriberCount, uniquePrefix } from './helpers/redis';
+
+const ROOT = join(__dirname, '..', '..');
+
+beforeEach(() => {
+  subscriberConnections.length = 0;
+});
+
+/** Two apps ("nodes") sharing one Redis and one channel prefix. */
+async function twoNodes(url = SHARED_REDIS_URL, prefix = uniquePrefix()): Promise<[TestApp, TestApp]> {
+  const gateways = [SubscriberGateway, DroppingSubscriberGateway];
+  const a = await startApp(gateways, { broker: new RedisBroker({ url, prefix }), maxBackpressure: 256 * 1024, closeTimeout: 20_000 });
+  const b = await startApp(gateways, { broker: new RedisBroker({ url, prefix }), maxBackpressure: 256 * 1024, closeTimeout: 20_000 });
+  return [a, b];
+}
+
+/** Runs `check` (async) until it holds, at most `timeoutMs`; `step` runs before each check. */
+async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000, step?: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await step?.();
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const numbered = (n: number, prefix = 'm'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+describe('RedisBroker: two apps, two brokers', () => {
+  it('delivers 1,000 numbered messages from app A to a subscriber on app B in order, exactly once each', async () => {
+    const [a, b] = await twoNodes();
+    const remote = await subscriber(b.url('/topics/news'));
+    const local = await subscriber(a.url('/topics/news'));
+    const expected = numbered(1000);
+    await Promise.all(expected.map((m) => hubOf(a.app).publish('news', m)));
+    await hubOf(a.app).publish('news', 'end');
+    await eventually(() => received(remote).at(-1) === 'end', 'the last message on B', 15_000);
+    expect(received(remote)).toEqual([...expected, 'end']);
+    // A's own subscriber got each message once: locally, not a second time through Redis.
+    remote.send('echo:marker'); // a round trip through B gives A's copies time to arrive, were they sent
+    await eventually(() => received(remote).at(-1) === 'marker', 'marker');
+    expect(received(local)).toEqual([...expected, 'end']);
+  });
+
+  it('skips the sender given as except, on its own node and on the other', async () => {
+    const [a, b] = await twoNodes();
+    const sender = await subscriber(a.url('/topics/room'));
+    const neighbour = await subscriber(a.url('/topics/room'));
+    const remote = await subscriber(b.url('/topics/room'));
+    sender.send('pub:room:hello');
+    await eventually(() => received(remote).length === 1 && received(neighbour).length === 1, 'delivery');
+    await eventually(() => received(sender).length === 1, 'the publish result');
+    expect(received(remote)).toEqual(['hello']);
+    expect(received(neighbour)).toEqual(['hello']);
+    expect(received(sender)).toEqual(['published']);
+  });
+
+  it('unsubscribe and close stop delivery from the other node, and the Redis subscription goes with the last subscriber', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = await twoNodes(SHARED_REDIS_URL, prefix);
+    const ws = await subscriber(b.url('/topics/one'));
+    ws.send('sub:two');
+    await eventually(() => received(ws).includes('subscribed:two'), 'subscribed to two');
+    expect(await subscriberCount(SHARED_REDIS_URL, `${prefix}one`)).toBe(1);
+    ws.send('unsub:one');
+    await eventually(() => received(ws).includes('unsubscribed:one'), 'unsubscribed from one');
+    expect(await subscriberCount(SHARED_REDIS_URL, `${prefix}one`)).toBe(0);
+    // One publisher connection to one subscriber connection: Redis keeps the order across channels.
+    await hubOf(a.app).publish('one', 'not for you');
+    await hubOf(a.app).publish('two', 'for you');
+    await eventually(() => received(ws).at(-1) === 'for you', 'message on two');
+    expect(received(ws)).toEqual(['subscribed:two', 'unsubscribed:one', 'for you']);
+
+    const end = closed(ws);
+    ws.close(1000);
+    await end;
+    await eventually(() => hubOf(b.app).localSubscribers('two') === 0, 'B has no subscriber left');
+    await until(async () => (await subscriberCount(SHARED_REDIS_URL, `${prefix}two`)) === 0, 'B unsubscribed at Redis');
+    await hubOf(a.app).publish('two', 'after close'); // no subscriber anywhere: nothing to deliver, no error
+  });
+
+  it('rejects publish with BrokerError while Redis is down, then resumes delivery with the subscriptions restored', async () => {
+    const redis = await OwnedRedis.start();
+    const prefix = uniquePrefix();
+    const [a, b] = await twoNodes(redis.url, prefix);
+    const remote = await subscriber(b.url('/topics/live'));
+    const local = await subscriber(a.url('/topics/live'));
+    await hubOf(a.app).publish('live', 'before');
+    await eventually(() => received(remote).length === 1, 'before the outage');
+
+    await redis.stop();
+    let rejection: unknown;
+    for (let attempt = 0; attempt < 200 && !rejection; attempt++) {
+      // The first publishes may race the client noticing the closed socket; bounded.
+      await hubOf(a.app).publish('live', `during-${attempt}`).catch((err: unknown) => (rejection = err));
+      if (!rejection) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(rejection).toBeInstanceOf(BrokerError);
+    expect((rejection as Error).message).toMatch(/RedisBroker: publish to "live" failed/);
+    // Local subscribers still get what is published during the outage.
+    await eventually(() => received(local).some((m) => m.startsWith('during-')), 'local delivery during the outage');
+    local.send('pub:live:from a gateway');
+    await eventually(() => received(local).at(-1)?.startsWith('failed:') === true, 'the gateway sees the rejection');
+    expect(received(local).at(-1)).toBe('failed:BrokerError');
+    expect(a.logger.warnings.some((w) => w.includes('RedisBroker') && w.includes('reconnecting'))).toBe(true);
+
+    await redis.restart();
+    // Resubscription happens on B's reconnect: probe until a message crosses (bounded).
+    await until(() => received(remote).includes('probe'), 'delivery resumes', 15_000, async () => {
+      await hubOf(a.app).publish('live', 'probe').catch(() => undefined);
+    });
+    // Both nodes have a subscriber of "live": both subscriber connections subscribed again.
+    await until(async () => (await subscriberCount(redis.url, `${prefix}live`)) === 2, 'both nodes resubscribed');
+    const expected = numbered(100, 'after');
+    for (const m of expected) await hubOf(a.app).publish('live', m);
+    await eventually(() => received(remote).at(-1) === 'after99', 'messages after the outage');
+    const afterProbes = received(remote).filter((m) => m.startsWith('after'));
+    expect(afterProbes).toEqual(expected);
+    expect(received(remote).some((m) => m.startsWith('during-'))).toBe(false);
+  });
+
+  it('closes a slow subscriber on B with 1013 and skips messages for a dropping one; the fast subscriber gets everything', async () => {
+    const [a, b] = await twoNodes();
+    const slowClose = await subscriber(b.url('/topics/feed'));
+    const slowDrop = await subscriber(b.url('/dropping/feed'));
+    const fast = await subscriber(b.url('/topics/feed'));
+    const [closeConn, dropConn] = subscriberConnections;
+    slowClose.pause();
+    slowDrop.pause();
+    const chunk = 'z'.repeat(64 * 1024);
+    let sent = 0;
+    for (; sent < 512 && (closeConn.isOpen || sent < 256); sent++) {
+      await hubOf(a.app).publish('feed', `${sent}:${chunk}`);
+      if (sent % 16 === 15) {
+        await eventually(() => received(fast).length === sent + 1, 'the fast subscriber keeps up', 10_000);
+        expect(closeConn.bufferedAmount).toBeLessThanOrEqual(256 * 1024);
+        expect(dropConn.bufferedAmount).toBeLessThanOrEqual(64 * 1024);
+      }
+    }
+    await eventually(() => received(fast).length === sent, 'everything to the fast subscriber', 10_000);
+    expect(closeConn.isOpen).toBe(false);
+    expect(dropConn.isOpen).toBe(true);
+    const end = closed(slowClose);
+    slowClose.resume();
+    expect(await end).toEqual({ code: 1013, reason: 'Subscriber too slow' });
+    await hubOf(a.app).publish('feed', 'last');
+    slowDrop.resume();
+    await eventually(() => received(slowDrop).at(-1) === 'last', 'the dropping subscriber drains', 10_000);
+    const got = received(slowDrop).slice(0, -1).map((m) => Number(m.split(':')[0]));
+    expect(got.length).toBeLessThan(sent);
+    expect(new Set(got).size).toBe(got.length);
+    expect(got).toEqual([...got].sort((x, y) => x - y));
+    await eventually(() => received(fast).at(-1) === 'last', 'the last message to the fast subscriber');
+    expect(received(fast).slice(0, -1).map((m) => Number(m.split(':')[0]))).toEqual(Array.from({ length: sent }, (_, i) => i));
+  });
+
+  it('ignores, with a warning, a message on its channel that another program published', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = await twoNodes(SHARED_REDIS_URL, prefix);
+    const ws = await subscriber(b.url('/topics/t'));
+    const other = createClient({ url: SHARED_REDIS_URL });
+    other.on('error', () => undefined);
+    await other.connect();
+    onCleanup(() => other.destroy());
+    await other.publish(`${prefix}t`, 'not an envelope');
+    await hubOf(a.app).publish('t', 'real');
+    await eventually(() => received(ws).length === 1, 'the real message');
+    expect(received(ws)).toEqual(['real']);
+    expect(b.logger.warnings.some((w) => w.includes('not a wsgate envelope'))).toBe(true);
+  });
+
+  it('listen() rejects with BrokerError when Redis cannot be reached', async () => {
+    const redis = await OwnedRedis.start();
+    await redis.stop();
+    const app: App = createApp({ gateways: [SubscriberGateway], broker: new RedisBroker({ url: redis.url, connectAttempts: 2 }) });
+    onCleanup(() => app.close());
+    await expect(app.listen(0, '127.0.0.1')).rejects.toThrow(BrokerError);
+  });
+});
+
+describe('samples/chat.ts started twice with REDIS_URL', () => {
+  function startChat(): Promise<{ port: number }> {
+    const child = spawn(process.execPath, ['-r', join(ROOT, 'test/scripts/register-ts.js'), join(ROOT, 'samples/chat.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, REDIS_URL: SHARED_REDIS_URL, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    onCleanup(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`chat sample did not start:\n${stderr}`)), 30_000);
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        const m = /ws:\/\/localhost:(\d+)\/chat/.exec(line);
+        if (m) {
+          clearTimeout(timer);
+          resolve({ port: Number(m[1]) });
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`chat sample exited with ${code}:\n${stderr}`));
+      });
+    });
+  }
+
+  it('a message sent on one process reaches the room’s members on the other, and only that room', async () => {
+    const [one, two] = await Promise.all([startChat(), startChat()]);
+    const room = `room-${process.pid}-${Date.now()}`;
+    const alice = await connect(`ws://127.0.0.1:${one.port}/chat/${room}`);
+    const bob = await connect(`ws://127.0.0.1:${two.port}/chat/${room}`);
+    const elsewhere = await connect(`ws://127.0.0.1:${two.port}/chat/${room}-other`);
+    const parsed = (ws: Parameters<typeof collect>[0]): Array<{ type: string; text?: string; nick?: string }> =>
+      collect(ws).map((m) => JSON.parse(m.toString()) as { type: string });
+    await eventually(() => parsed(bob).length > 0 && parsed(elsewhere).length > 0, 'welcome messages');
+    await eventually(() => parsed(alice).some((m) => m.type === 'joined'), 'alice sees bob join (across processes)', 10_000);
+    alice.send('hello from one');
+    await eventually(() => parsed(bob).some((m) => m.type === 'message'), 'bob gets the message', 10_000);
+    expect(parsed(bob).find((m) => m.type === 'message')).toMatchObject({ type: 'message', text: 'hello from one' });
+    expect(parsed(alice).some((m) => m.type === 'message')).toBe(false); // except: the sender
+    bob.send('hi back');
+    await eventually(() => parsed(alice).some((m) => m.type === 'message'), 'alice gets the answer', 10_000);
+    expect(parsed(alice).find((m) => m.type === 'message')).toMatchObject({ text: 'hi back' });
+    expect(parsed(elsewhere).filter((m) => m.type === 'message')).toEqual([]);
+  });
+});
