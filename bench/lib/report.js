@@ -182,7 +182,7 @@ function markdown({ rows, benches, results, errors, info, reps, quick, seconds, 
     '  heapUsed of the server after a forced GC, with 5,000 idle connections minus before them, ÷ 5,000.',
     '  Binary = 1 MiB binary messages, 4 in flight on one connection, MiB/s echoed. Fan-out = 5,000 connections,',
     '  publish triggered by GET /publish on the control port: raw = `ws.send(buffer)` loop (payload encoded',
-    '  once), wsgate = `conn.writeMessage(text)` loop (and `hub.publish` once the library has a Hub);',
+    '  once), wsgate = `conn.writeMessage(text)` loop, and one `hub.publish` to a topic every connection subscribed to;',
     '  "until flushed" = until every write\'s callback/promise, "until all received" = seen by the client.',
     '',
   );
