@@ -240,7 +240,7 @@ describe('flow control', () => {
     expect(received).toEqual(Array.from({ length: count }, (_, i) => i));
   });
 
-  it('writes the frames of one tick in one system call (socket corked until the next tick), in order', async () => {
+  it('writes the first frame of a tick at once and the rest of the tick\'s frames in one system call, in order', async () => {
     const { url } = await startApp(gateways);
     const ws = await connect(url('/burst'));
     const received = collect(ws);
@@ -255,7 +255,8 @@ describe('flow control', () => {
     ws.send('b');
     await eventually(() => received.length === 20, 'the burst');
     expect(received.slice(10).map(String)).toEqual(Array.from({ length: 10 }, (_, i) => `b-${i}`));
-    expect(writes).toEqual([20]); // ten frames, each a header and a payload chunk, in one writev
+    // Each frame is a header and a payload chunk: the first frame leaves at once, the nine others in one writev.
+    expect(writes).toEqual([2, 18]);
   });
 
   it('holds synchronous handlers once their replies back up, so a peer that does not read cannot fill the server\'s memory', async () => {

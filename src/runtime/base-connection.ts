@@ -10,6 +10,7 @@ import { WebSocketClosedError } from '../errors';
 import type { OutgoingMessage, WriteOptions } from '../types';
 import { Heartbeat } from './heartbeat';
 import { encodeMessage } from './serialize';
+import { currentTick } from './tick';
 
 /** What the owner of a connection (dispatcher or client) is told about its socket's lifecycle. */
 export interface SocketLifecycle {
@@ -87,6 +88,7 @@ export abstract class WebSocketConnection {
   private netSocket: Socket | undefined;
   /** The TCP socket is corked until the next tick, so the frames of one tick leave in one write. */
   private corked = false;
+  private lastSendTick = -1;
   // close() promises: created only when someone asks (most connections never call close()).
   private finished: Promise<void> | undefined;
   private resolveFinished: (() => void) | undefined;
@@ -147,12 +149,14 @@ export abstract class WebSocketConnection {
   }
 
   /**
-   * @internal Sends an encoded frame on an open socket. The TCP socket is corked until the next
-   * tick, so the frames one tick produces (the replies to one read, a fan-out) leave in one write
-   * instead of one system call each.
+   * @internal Sends an encoded frame on an open socket. The first frame of a tick is written at
+   * once (no added latency); from the second on, the TCP socket is corked until the next tick, so
+   * the replies to one read leave in one write instead of one system call each.
    */
   [kSend](data: string | Buffer, binary: boolean, callback?: (err?: Error) => void): void {
-    this[kCork]();
+    const tick = currentTick();
+    if (this.lastSendTick === tick) this[kCork]();
+    else this.lastSendTick = tick;
     this[kSocket]!.send(data, binary ? BINARY_FRAME : TEXT_FRAME, callback);
   }
 
