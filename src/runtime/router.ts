@@ -59,6 +59,10 @@ function decode(raw: string): string {
   }
 }
 
+// Shared by every connection to a path without parameters (kept by each Connection, so not copied).
+const NO_ARGS: readonly string[] = Object.freeze([]);
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+
 /**
  * Routes by pathname: exact string paths through a Map, then patterns in registration order.
  */
@@ -76,7 +80,7 @@ export class Router<T> {
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
     const exact = this.exact.get(pathname);
-    if (exact) return { target: exact.target, args: [], params: {} };
+    if (exact) return { target: exact.target, args: NO_ARGS, params: NO_PARAMS };
     for (const route of this.patterns) {
       const m = route.pattern.exec(pathname);
       if (!m) continue;
