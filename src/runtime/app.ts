@@ -16,9 +16,9 @@ import { toPerMessageDeflate } from './compression';
 import { HOOK_DECORATORS, type GatewayClass, type GatewayDefinition, type GatewayHooks } from './definition';
 import { compileRoute, Router, samePath } from './router';
 import { GatewayServer, type HandshakeRequest } from './server';
-import { MemoryBroker } from '../brokers/memory-broker';
 import { Hub } from './hub';
 import type { PubSubLink } from './topics';
+import { MemoryBroker } from '../brokers/memory-broker';
 
 /** A running set of gateways. Create it with `createApp`. */
 export interface App {
@@ -258,6 +258,7 @@ export function createApp(options: AppOptions): App {
       }
       await ended;
       // Disposal waits for handlers still running; one that never settles must not hold the app.
+      // Past the deadline, disposals already under way (of connections just cut) get one more turn.
       const disposed = Promise.all(connections.map((d) => d.whenDisposed()));
       if (!(await deadline.race(disposed))) await Promise.race([disposed, new Promise((resolve) => setImmediate(resolve))]);
     } finally {
