@@ -11,13 +11,10 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { BENCH, startServer, stopServer, runClient, installCleanup } = require('./lib/procs');
 const { build } = require('./lib/build');
+const { parseArgs } = require('./lib/args');
 
-const argv = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
-const server = argv.find((a, i) => !a.startsWith('--') && !['--count', '--top'].includes(argv[i - 1])) ?? 'wsgate-json';
+const { flag, option, positional } = parseArgs(process.argv.slice(2), ['--count', '--top']);
+const server = positional ?? 'wsgate-json';
 const count = Number(option('--count', 2000));
 const top = Number(option('--top', 25));
 const dir = path.join(BENCH, 'results/profiles');
@@ -47,7 +44,7 @@ function histogram(file) {
 
 async function main() {
   installCleanup();
-  if (!argv.includes('--no-build')) build({ wsgate: server.startsWith('wsgate') });
+  if (!flag('--no-build')) build({ wsgate: server.startsWith('wsgate') });
   fs.mkdirSync(dir, { recursive: true });
   const s = await startServer(server);
   let result;

@@ -28,13 +28,9 @@ const { BENCH, ROOT, PIN, startServer, stopServer, runClient, installCleanup } =
 const { build } = require('./lib/build');
 const { writeReport } = require('./lib/report');
 const { waitQuiet, account } = require('./lib/noise');
+const { parseArgs } = require('./lib/args');
 
-const argv = process.argv.slice(2);
-const flag = (name) => argv.includes(name);
-const option = (name) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
+const { flag, option } = parseArgs(process.argv.slice(2));
 const QUICK = flag('--quick');
 const REPS = Number(option('--reps') ?? (QUICK ? 1 : 3));
 const ONLY = option('--only')?.split(',');

@@ -67,7 +67,7 @@ export function createChatApp(options: { redisUrl?: string; redisPrefix?: string
 if (require.main === module) {
   const port = Number(process.env.PORT ?? 8891);
   const app = createChatApp({ redisUrl: process.env.REDIS_URL });
-  app.listen(port).then(
+  app.listen(port, process.env.HOST).then(
     (address) => console.log(`wsgate chat: ws://localhost:${address.port}/chat/<room> (${process.env.REDIS_URL ? `Redis ${process.env.REDIS_URL}` : 'this process only'})`),
     (err: unknown) => {
       console.error(err);

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
+import type { WebSocketServer } from 'ws';
 
 export const HOST = '127.0.0.1';
 export const ECHO_PATH = '/echo';
@@ -19,6 +20,18 @@ export const ECHO_PATH = '/echo';
 export interface Running {
   port: number;
   close(): Promise<void> | void;
+}
+
+/** A raw ws server, once listening, as a Running: closing cuts every client, then closes the server. */
+export async function runningWebSocketServer(wss: WebSocketServer): Promise<Running> {
+  await new Promise<void>((resolve) => wss.once('listening', resolve));
+  return {
+    port: (wss.address() as AddressInfo).port,
+    close: () => {
+      for (const ws of wss.clients) ws.terminate();
+      return new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
 }
 
 export interface ServeOptions {

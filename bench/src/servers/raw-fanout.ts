@@ -4,7 +4,7 @@
  * would), and answers how long the loop took and when every frame had been flushed.
  */
 import { WebSocketServer } from 'ws';
-import { ECHO_PATH, FANOUT_MESSAGE, HOST, microsSince, serve } from '../common/harness';
+import { ECHO_PATH, FANOUT_MESSAGE, HOST, microsSince, runningWebSocketServer, serve } from '../common/harness';
 
 let wss: WebSocketServer;
 const payload = Buffer.from(FANOUT_MESSAGE);
@@ -29,14 +29,7 @@ void serve(
   async () => {
     wss = new WebSocketServer({ host: HOST, port: 0, path: ECHO_PATH });
     wss.on('connection', (ws) => ws.on('message', () => undefined));
-    await new Promise<void>((resolve) => wss.once('listening', resolve));
-    return {
-      port: (wss.address() as { port: number }).port,
-      close: () => {
-        for (const ws of wss.clients) ws.terminate();
-        return new Promise<void>((resolve) => wss.close(() => resolve()));
-      },
-    };
+    return runningWebSocketServer(wss);
   },
   { publish },
 );

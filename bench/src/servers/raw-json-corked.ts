@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ECHO_PATH, HOST, serve } from '../common/harness';
+import { ECHO_PATH, HOST, runningWebSocketServer, serve } from '../common/harness';
 
 function uncork(socket: Socket): void {
   (socket as Socket & { corkedByBench?: boolean }).corkedByBench = false;
@@ -25,12 +25,5 @@ void serve('raw-json-corked', async () => {
       ws.send(JSON.stringify(JSON.parse((data as Buffer).toString())));
     });
   });
-  await new Promise<void>((resolve) => wss.once('listening', resolve));
-  return {
-    port: (wss.address() as { port: number }).port,
-    close: () => {
-      for (const ws of wss.clients) ws.terminate();
-      return new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
-  };
+  return runningWebSocketServer(wss);
 });
