@@ -2,7 +2,7 @@
  * SPEC §8 with the default MemoryBroker: topics inside one app, slow subscribers, and apps that
  * share (or do not share) a MemoryBus.
  */
-import { Connection, createApp, Gateway, GatewayDefinitionError, Hub, MemoryBroker, MemoryBus, OnMessage, WebSocketClosedError } from '../src';
+import { BrokerError, Connection, createApp, Gateway, GatewayDefinitionError, Hub, MemoryBroker, MemoryBus, OnMessage, WebSocketClosedError } from '../src';
 import { eventually, startApp } from './helpers/app';
 import { closed, collect, connect } from './helpers/ws-client';
 import {
@@ -217,6 +217,18 @@ describe('Hub across apps in one process', () => {
     expect(received(remote)).toEqual([...expected, 'hello']);
     expect(received(local)).toEqual([...expected, 'hello']);
     expect(received(sender)).toEqual([...expected, 'published']);
+  });
+
+  it('publish on a closed app rejects with BrokerError and reaches no app on the shared MemoryBus', async () => {
+    const bus = new MemoryBus();
+    const one = await startApp([SubscriberGateway], { broker: new MemoryBroker({ bus }) });
+    const two = await startApp([SubscriberGateway], { broker: new MemoryBroker({ bus }) });
+    const remote = await subscriber(two.url('/topics/room'));
+    await one.app.close();
+    await expect(hubOf(one.app).publish('room', 'from a closed app')).rejects.toThrow(BrokerError);
+    await hubOf(two.app).publish('room', 'from the open app');
+    await eventually(() => received(remote).length === 1, 'the open app’s message');
+    expect(received(remote)).toEqual(['from the open app']);
   });
 
   it('a connection that never subscribed is not delivered to, and conn.topics is empty', async () => {

@@ -49,6 +49,13 @@ export class RedisBroker implements Broker {
   private subscriber: RedisClient | undefined;
   private context: BrokerContext | undefined;
   private closed = false;
+  /**
+   * One listener per subscribed topic, handed to node-redis for SUBSCRIBE and UNSUBSCRIBE alike:
+   * node-redis then sends a new SUBSCRIBE for a channel whose UNSUBSCRIBE is still in flight (instead
+   * of adding the listener that the UNSUBSCRIBE reply would remove), and a repeated subscribe
+   * adds no second listener (no message delivered twice).
+   */
+  private readonly listeners = new Map<string, (message: Buffer) => void>();
 
   constructor(private readonly options: RedisBrokerOptions = {}) {
     this.url = options.url ?? 'redis://127.0.0.1:6379';
@@ -83,7 +90,11 @@ export class RedisBroker implements Broker {
   async subscribe(topic: string): Promise<void> {
     const subscriber = this.subscriber;
     if (!subscriber || this.closed) throw new BrokerError(`RedisBroker: cannot subscribe to "${topic}": the broker is ${this.closed ? 'closed' : 'not started'}`);
-    const listener = (message: Buffer): void => this.context?.onMessage(topic, message);
+    let listener = this.listeners.get(topic);
+    if (!listener) {
+      listener = (message: Buffer): void => this.context?.onMessage(topic, message);
+      this.listeners.set(topic, listener);
+    }
     try {
       await subscriber.subscribe(this.prefix + topic, listener, true);
     } catch (err) {
@@ -93,9 +104,11 @@ export class RedisBroker implements Broker {
 
   async unsubscribe(topic: string): Promise<void> {
     const subscriber = this.subscriber;
-    if (!subscriber || this.closed) return;
+    const listener = this.listeners.get(topic);
+    if (!subscriber || this.closed || !listener) return;
+    this.listeners.delete(topic);
     try {
-      await subscriber.unsubscribe(this.prefix + topic);
+      await subscriber.unsubscribe(this.prefix + topic, listener, true);
     } catch (err) {
       throw new BrokerError(`RedisBroker: unsubscribe from "${topic}" failed (${this.describeUrl()}): ${(err as Error).message}`, { cause: err });
     }
