@@ -149,19 +149,36 @@ describe('Hub with MemoryBroker (one app)', () => {
     const chunk = 'y'.repeat(64 * 1024);
     const total = 512; // 32 MiB published, far more than the loopback buffers hold
     for (let i = 0; i < total; i++) {
-      void hub.publish('feed', `${i}:${chunk}`);
-      expect(slowConn.bufferedAmount).toBeLessThanOrEqual(64 * 1024); // the gateway's own limit
+      const message = `${i}:${chunk}`;
+      void hub.publish('feed', message);
+      // The gateway's own limit, or one message (plus its 10-byte frame header) written while nothing was unflushed.
+      expect(slowConn.bufferedAmount).toBeLessThanOrEqual(Math.max(64 * 1024, message.length + 10));
       if (i % 16 === 15) await eventually(() => received(fast).length === i + 1, 'the fast subscriber keeps up');
     }
-    await hub.publish('feed', 'last');
     expect(slowConn.isOpen).toBe(true);
     slow.resume();
-    await eventually(() => received(slow).at(-1) === 'last', 'the slow subscriber drains');
+    await eventually(() => slowConn.bufferedAmount === 0, 'the slow subscriber drains');
+    await hub.publish('feed', 'last'); // nothing unflushed any more: not dropped
+    await eventually(() => received(slow).at(-1) === 'last', 'the last message');
     const got = received(slow).slice(0, -1).map((m) => Number(m.split(':')[0]));
     expect(got.length).toBeLessThan(total);
+    expect(got.length).toBeGreaterThan(0); // a message larger than the limit still goes to an idle subscriber
     expect(got).toEqual([...got].sort((x, y) => x - y)); // what it got is in order, without repeats
     expect(new Set(got).size).toBe(got.length);
     expect(received(fast)).toHaveLength(total + 1);
+  });
+
+  it('delivers a message larger than maxBackpressure to subscribers with nothing unflushed, without closing them', async () => {
+    const { app, url } = await startApp([SubscriberGateway, DroppingSubscriberGateway], { maxBackpressure: 64 * 1024 });
+    const closing = await subscriber(url('/topics/big'));
+    const dropping = await subscriber(url('/dropping/big')); // 'drop', maxBackpressure 64 KiB
+    const big = 'b'.repeat(100 * 1024);
+    await hubOf(app).publish('big', big);
+    await hubOf(app).publish('big', 'after');
+    await eventually(() => received(closing).length === 2 && received(dropping).length === 2, 'both messages to both');
+    expect(received(closing)).toEqual([big, 'after']);
+    expect(received(dropping)).toEqual([big, 'after']);
+    expect(subscriberConnections.every((c) => c.isOpen)).toBe(true);
   });
 
   it('sends the same messages through permessage-deflate connections (no shared frame), in order with writeMessage', async () => {
