@@ -95,8 +95,12 @@ export class RedisBroker implements Broker {
       listener = (message: Buffer): void => this.context?.onMessage(topic, message);
       this.listeners.set(topic, listener);
     }
+    const subscribed = listener;
     try {
-      await subscriber.subscribe(this.prefix + topic, listener, true);
+      await this.resendIfLost(
+        () => subscriber.subscribe(this.prefix + topic, subscribed, true),
+        () => this.listeners.get(topic) === subscribed,
+      );
     } catch (err) {
       throw new BrokerError(`RedisBroker: subscribe to "${topic}" failed (${this.describeUrl()}): ${(err as Error).message}`, { cause: err });
     }
@@ -108,7 +112,7 @@ export class RedisBroker implements Broker {
     if (!subscriber || this.closed || !listener) return;
     this.listeners.delete(topic);
     try {
-      await subscriber.unsubscribe(this.prefix + topic, listener, true);
+      await this.resendIfLost(() => subscriber.unsubscribe(this.prefix + topic, listener, true));
     } catch (err) {
       throw new BrokerError(`RedisBroker: unsubscribe from "${topic}" failed (${this.describeUrl()}): ${(err as Error).message}`, { cause: err });
     }
@@ -121,6 +125,20 @@ export class RedisBroker implements Broker {
     const clients = [this.publisher, this.subscriber].filter((c): c is RedisClient => c !== undefined);
     // destroy(): an outage must not hold up app.close(); publishes still in flight reject.
     for (const client of clients) if (client.isOpen) client.destroy();
+  }
+
+  /**
+   * Runs a SUBSCRIBE or UNSUBSCRIBE. One whose reply was lost with the connection changed nothing in
+   * node-redis (which restores, after the reconnect, the channels as they were before it): it is sent
+   * once more, queued for the reconnect, unless the broker closed or the topic changed meanwhile.
+   */
+  private async resendIfLost(command: () => Promise<void>, stillWanted: () => boolean = () => true): Promise<void> {
+    try {
+      await command();
+    } catch (err) {
+      if (this.closed || !stillWanted()) throw err;
+      await command();
+    }
   }
 
   private createClient(role: string, disableOfflineQueue: boolean): RedisClient {

@@ -9,17 +9,29 @@ import { RedisBroker } from '../../src/redis';
 import { eventually, startApp, type TestApp } from '../helpers/app';
 import { onCleanup } from '../helpers/cleanup';
 import { DroppingSubscriberGateway, hubOf, received, subscriber, subscriberConnections, SubscriberGateway } from '../helpers/topics';
-import { SHARED_REDIS_URL, subscriberCount, uniquePrefix } from './helpers/redis';
+import { OwnedRedis, SHARED_REDIS_URL, subscriberCount, uniquePrefix } from './helpers/redis';
 
 beforeEach(() => {
   subscriberConnections.length = 0;
 });
 
-async function twoNodes(prefix: string): Promise<[TestApp, TestApp]> {
+async function twoNodes(prefix: string, url = SHARED_REDIS_URL): Promise<[TestApp, TestApp]> {
   const gateways = [SubscriberGateway, DroppingSubscriberGateway];
-  const a = await startApp(gateways, { broker: new RedisBroker({ url: SHARED_REDIS_URL, prefix }) });
-  const b = await startApp(gateways, { broker: new RedisBroker({ url: SHARED_REDIS_URL, prefix }) });
+  const a = await startApp(gateways, { broker: new RedisBroker({ url, prefix }) });
+  const b = await startApp(gateways, { broker: new RedisBroker({ url, prefix }) });
   return [a, b];
+}
+
+/** Publishes once the node's publisher connection is back after an outage (bounded). */
+async function publishOnceBack(node: TestApp, topic: string, message: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await hubOf(node.app).publish(topic, message);
+    } catch (err) {
+      if (!(err instanceof BrokerError) || attempt >= 500) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
 }
 
 /** Names of the Redis connections currently open (CLIENT LIST). */
@@ -79,6 +91,63 @@ describe('RedisBroker: subscriptions follow the local subscribers', () => {
     await hubOf(a.app).publish('home', 'end'); // same publisher and subscriber connections: arrives after 'one'
     await eventually(() => received(ws).includes('end'), 'the end marker');
     expect(received(ws)).toEqual(['one', 'end']);
+  });
+});
+
+describe('RedisBroker: an UNSUBSCRIBE lost with the connection', () => {
+  it('is not undone by the resubscription after the reconnect, and the topic subscribed again is delivered once', async () => {
+    const redis = await OwnedRedis.start();
+    const prefix = uniquePrefix();
+    const [a, b] = await twoNodes(prefix, redis.url);
+    const ws = await subscriber(b.url('/topics/keep'));
+    const [conn] = subscriberConnections;
+    await conn.subscribe('gone');
+    // The server stops answering: the UNSUBSCRIBE is written but its reply never comes.
+    redis.freeze();
+    const unsubscribed = conn.unsubscribe('gone').then(
+      () => 'resolved',
+      (err: unknown) => `rejected: ${String(err)}`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await redis.stop(); // the connection drops with the UNSUBSCRIBE in flight
+    await redis.restart();
+    expect(await unsubscribed).toBe('resolved');
+    // B's subscriber connection is back once 'keep' is subscribed again.
+    for (let i = 0; i < 500 && (await subscriberCount(redis.url, `${prefix}keep`)) === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await subscriberCount(redis.url, `${prefix}keep`)).toBe(1);
+    await conn.subscribe('probe'); // commands run in order: whatever B sent for 'gone' is done
+    expect(hubOf(b.app).localSubscribers('gone')).toBe(0);
+    expect(await subscriberCount(redis.url, `${prefix}gone`)).toBe(0);
+
+    await conn.subscribe('gone');
+    await publishOnceBack(a, 'gone', 'once');
+    await hubOf(a.app).publish('keep', 'end'); // same connections: arrives after 'once'
+    await eventually(() => received(ws).includes('end'), 'the end marker', 10_000);
+    expect(received(ws)).toEqual(['once', 'end']);
+  });
+});
+
+describe('RedisBroker: a SUBSCRIBE lost with the connection', () => {
+  it('is sent again after the reconnect: the subscribe resolves and messages from the other node arrive', async () => {
+    const redis = await OwnedRedis.start();
+    const prefix = uniquePrefix();
+    const [a, b] = await twoNodes(prefix, redis.url);
+    const ws = await subscriber(b.url('/topics/keep'));
+    const [conn] = subscriberConnections;
+    redis.freeze();
+    const outcome = conn.subscribe('late').then(
+      () => 'resolved',
+      (err: unknown) => `rejected: ${String(err)}`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await redis.stop(); // the connection drops with the SUBSCRIBE in flight
+    await redis.restart();
+    expect(await outcome).toBe('resolved');
+    expect(await subscriberCount(redis.url, `${prefix}late`)).toBe(1);
+    await publishOnceBack(a, 'late', 'arrived');
+    await eventually(() => received(ws).includes('arrived'), 'the message from node A', 10_000);
   });
 });
 
