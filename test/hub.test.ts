@@ -248,6 +248,17 @@ describe('Hub across apps in one process', () => {
     expect(received(remote)).toEqual(['from the open app']);
   });
 
+  it('app.close() while listen() starts the broker: close resolves and listen() rejects instead of listening afterwards', async () => {
+    const app = createApp({ gateways: [SubscriberGateway] });
+    const listening = app.listen(0, '127.0.0.1');
+    listening.catch(() => undefined);
+    let closeSettled = false;
+    const closing = app.close().then(() => (closeSettled = true));
+    await expect(listening).rejects.toThrow(/listen: the app was closed/);
+    await closing;
+    expect(closeSettled).toBe(true);
+  });
+
   it('a connection that never subscribed is not delivered to, and conn.topics is empty', async () => {
     @Gateway('/plain')
     class PlainGateway {

@@ -49,6 +49,8 @@ export class RedisBroker implements Broker {
   private subscriber: RedisClient | undefined;
   private context: BrokerContext | undefined;
   private closed = false;
+  /** The first connection of both clients, while start() waits for it. */
+  private connecting: Promise<unknown> | undefined;
   /**
    * One listener per subscribed topic, handed to node-redis for SUBSCRIBE and UNSUBSCRIBE alike:
    * node-redis then sends a new SUBSCRIBE for a channel whose UNSUBSCRIBE is still in flight (instead
@@ -69,8 +71,9 @@ export class RedisBroker implements Broker {
     this.publisher = this.createClient('publisher', true);
     // The subscriber keeps its offline queue: a subscribe during an outage waits for the reconnect.
     this.subscriber = this.createClient('subscriber', false);
+    this.connecting = Promise.all([this.publisher.connect(), this.subscriber.connect()]);
     try {
-      await Promise.all([this.publisher.connect(), this.subscriber.connect()]);
+      await this.connecting;
     } catch (err) {
       await this.close();
       throw new BrokerError(`RedisBroker: cannot connect to ${this.describeUrl()}: ${(err as Error).message}`, { cause: err });
@@ -122,6 +125,9 @@ export class RedisBroker implements Broker {
     if (this.closed) return;
     this.closed = true;
     this.context = undefined;
+    // node-redis connects a client destroyed while its socket is being created anyway (and it can
+    // then no longer be destroyed): let the first connection settle (reconnectStrategy stops retrying).
+    await this.connecting?.catch(() => undefined);
     const clients = [this.publisher, this.subscriber].filter((c): c is RedisClient => c !== undefined);
     // destroy(): an outage must not hold up app.close(); publishes still in flight reject.
     for (const client of clients) if (client.isOpen) client.destroy();

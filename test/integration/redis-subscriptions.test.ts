@@ -152,6 +152,18 @@ describe('RedisBroker: a SUBSCRIBE lost with the connection', () => {
 });
 
 describe('RedisBroker after app.close()', () => {
+  it('app.close() while listen() connects to Redis: listen() rejects and no Redis connection stays open', async () => {
+    const name = `wsgate-closing-${process.pid}-${Date.now()}`;
+    const app = createApp({ gateways: [SubscriberGateway], broker: new RedisBroker({ url: SHARED_REDIS_URL, client: { name } }) });
+    const listening = app.listen(0, '127.0.0.1');
+    listening.catch(() => undefined);
+    await app.close();
+    await expect(listening).rejects.toThrow(/listen: the app was closed/);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await clientNames()).filter((n) => n === name)).toEqual([]);
+  });
+
+
   it('publish on a closed app that never listened rejects with BrokerError and opens no Redis connection', async () => {
     const name = `wsgate-closed-${process.pid}-${Date.now()}`;
     const app = createApp({ gateways: [SubscriberGateway], broker: new RedisBroker({ url: SHARED_REDIS_URL, client: { name } }) });
