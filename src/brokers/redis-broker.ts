@@ -51,13 +51,17 @@ export class RedisBroker implements Broker {
   private closed = false;
   /** The first connection of both clients, while start() waits for it. */
   private connecting: Promise<unknown> | undefined;
+  /** Topics the hub wants from Redis: subscribed and not unsubscribed since. */
+  private readonly wanted = new Set<string>();
   /**
-   * One listener per subscribed topic, handed to node-redis for SUBSCRIBE and UNSUBSCRIBE alike:
-   * node-redis then sends a new SUBSCRIBE for a channel whose UNSUBSCRIBE is still in flight (instead
-   * of adding the listener that the UNSUBSCRIBE reply would remove), and a repeated subscribe
-   * adds no second listener (no message delivered twice).
+   * One listener for every channel, handed to node-redis for SUBSCRIBE and UNSUBSCRIBE alike: it then
+   * sends a new SUBSCRIBE for a channel whose UNSUBSCRIBE is still in flight (rather than adding a
+   * listener that the UNSUBSCRIBE reply would remove), and never holds two listeners for one channel
+   * (no message delivered twice).
    */
-  private readonly listeners = new Map<string, (message: Buffer) => void>();
+  private readonly listener = (message: Buffer, channel: Buffer | string): void => {
+    this.context?.onMessage(String(channel).slice(this.prefix.length), message);
+  };
 
   constructor(private readonly options: RedisBrokerOptions = {}) {
     this.url = options.url ?? 'redis://127.0.0.1:6379';
@@ -93,17 +97,9 @@ export class RedisBroker implements Broker {
   async subscribe(topic: string): Promise<void> {
     const subscriber = this.subscriber;
     if (!subscriber || this.closed) throw new BrokerError(`RedisBroker: cannot subscribe to "${topic}": the broker is ${this.closed ? 'closed' : 'not started'}`);
-    let listener = this.listeners.get(topic);
-    if (!listener) {
-      listener = (message: Buffer): void => this.context?.onMessage(topic, message);
-      this.listeners.set(topic, listener);
-    }
-    const subscribed = listener;
+    this.wanted.add(topic);
     try {
-      await this.resendIfLost(
-        () => subscriber.subscribe(this.prefix + topic, subscribed, true),
-        () => this.listeners.get(topic) === subscribed,
-      );
+      await this.resendIfLost(subscriber, () => subscriber.subscribe(this.prefix + topic, this.listener, true), () => this.wanted.has(topic));
     } catch (err) {
       throw new BrokerError(`RedisBroker: subscribe to "${topic}" failed (${this.describeUrl()}): ${(err as Error).message}`, { cause: err });
     }
@@ -111,11 +107,10 @@ export class RedisBroker implements Broker {
 
   async unsubscribe(topic: string): Promise<void> {
     const subscriber = this.subscriber;
-    const listener = this.listeners.get(topic);
-    if (!subscriber || this.closed || !listener) return;
-    this.listeners.delete(topic);
+    if (!subscriber || this.closed) return;
+    this.wanted.delete(topic);
     try {
-      await this.resendIfLost(() => subscriber.unsubscribe(this.prefix + topic, listener, true));
+      await this.resendIfLost(subscriber, () => subscriber.unsubscribe(this.prefix + topic, this.listener, true), () => !this.wanted.has(topic));
     } catch (err) {
       throw new BrokerError(`RedisBroker: unsubscribe from "${topic}" failed (${this.describeUrl()}): ${(err as Error).message}`, { cause: err });
     }
@@ -135,13 +130,26 @@ export class RedisBroker implements Broker {
 
   /**
    * Runs a SUBSCRIBE or UNSUBSCRIBE. One whose reply was lost with the connection changed nothing in
-   * node-redis (which restores, after the reconnect, the channels as they were before it): it is sent
-   * once more, queued for the reconnect, unless the broker closed or the topic changed meanwhile.
+   * node-redis (which restores, after the reconnect, the channels as they were before it): once the
+   * connection is back it is sent again, unless the broker closed or the topic changed meanwhile
+   * (the newer command then decides).
    */
-  private async resendIfLost(command: () => Promise<void>, stillWanted: () => boolean = () => true): Promise<void> {
+  private async resendIfLost(client: RedisClient, command: () => Promise<unknown>, stillWanted: () => boolean): Promise<void> {
     try {
       await command();
     } catch (err) {
+      if (this.closed || !stillWanted()) throw err;
+      if (!client.isReady) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            client.off('ready', done);
+            client.off('end', done);
+            resolve();
+          };
+          client.on('ready', done);
+          client.on('end', done);
+        });
+      }
       if (this.closed || !stillWanted()) throw err;
       await command();
     }
