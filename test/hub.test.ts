@@ -2,7 +2,7 @@
  * SPEC §8 with the default MemoryBroker: topics inside one app, slow subscribers, and apps that
  * share (or do not share) a MemoryBus.
  */
-import { Connection, createApp, Gateway, GatewayDefinitionError, Hub, MemoryBroker, MemoryBus, OnMessage, WebSocketClosedError } from '../src';
+import { BrokerError, Connection, createApp, Gateway, GatewayDefinitionError, Hub, MemoryBroker, MemoryBus, OnMessage, WebSocketClosedError } from '../src';
 import { eventually, startApp } from './helpers/app';
 import { closed, collect, connect } from './helpers/ws-client';
 import {
@@ -149,19 +149,36 @@ describe('Hub with MemoryBroker (one app)', () => {
     const chunk = 'y'.repeat(64 * 1024);
     const total = 512; // 32 MiB published, far more than the loopback buffers hold
     for (let i = 0; i < total; i++) {
-      void hub.publish('feed', `${i}:${chunk}`);
-      expect(slowConn.bufferedAmount).toBeLessThanOrEqual(64 * 1024); // the gateway's own limit
+      const message = `${i}:${chunk}`;
+      void hub.publish('feed', message);
+      // The gateway's own limit, or one message (plus its 10-byte frame header) written while nothing was unflushed.
+      expect(slowConn.bufferedAmount).toBeLessThanOrEqual(Math.max(64 * 1024, message.length + 10));
       if (i % 16 === 15) await eventually(() => received(fast).length === i + 1, 'the fast subscriber keeps up');
     }
-    await hub.publish('feed', 'last');
     expect(slowConn.isOpen).toBe(true);
     slow.resume();
-    await eventually(() => received(slow).at(-1) === 'last', 'the slow subscriber drains');
+    await eventually(() => slowConn.bufferedAmount === 0, 'the slow subscriber drains');
+    await hub.publish('feed', 'last'); // nothing unflushed any more: not dropped
+    await eventually(() => received(slow).at(-1) === 'last', 'the last message');
     const got = received(slow).slice(0, -1).map((m) => Number(m.split(':')[0]));
     expect(got.length).toBeLessThan(total);
+    expect(got.length).toBeGreaterThan(0); // a message larger than the limit still goes to an idle subscriber
     expect(got).toEqual([...got].sort((x, y) => x - y)); // what it got is in order, without repeats
     expect(new Set(got).size).toBe(got.length);
     expect(received(fast)).toHaveLength(total + 1);
+  });
+
+  it('delivers a message larger than maxBackpressure to subscribers with nothing unflushed, without closing them', async () => {
+    const { app, url } = await startApp([SubscriberGateway, DroppingSubscriberGateway], { maxBackpressure: 64 * 1024 });
+    const closing = await subscriber(url('/topics/big'));
+    const dropping = await subscriber(url('/dropping/big')); // 'drop', maxBackpressure 64 KiB
+    const big = 'b'.repeat(100 * 1024);
+    await hubOf(app).publish('big', big);
+    await hubOf(app).publish('big', 'after');
+    await eventually(() => received(closing).length === 2 && received(dropping).length === 2, 'both messages to both');
+    expect(received(closing)).toEqual([big, 'after']);
+    expect(received(dropping)).toEqual([big, 'after']);
+    expect(subscriberConnections.every((c) => c.isOpen)).toBe(true);
   });
 
   it('sends the same messages through permessage-deflate connections (no shared frame), in order with writeMessage', async () => {
@@ -217,6 +234,29 @@ describe('Hub across apps in one process', () => {
     expect(received(remote)).toEqual([...expected, 'hello']);
     expect(received(local)).toEqual([...expected, 'hello']);
     expect(received(sender)).toEqual([...expected, 'published']);
+  });
+
+  it('publish on a closed app rejects with BrokerError and reaches no app on the shared MemoryBus', async () => {
+    const bus = new MemoryBus();
+    const one = await startApp([SubscriberGateway], { broker: new MemoryBroker({ bus }) });
+    const two = await startApp([SubscriberGateway], { broker: new MemoryBroker({ bus }) });
+    const remote = await subscriber(two.url('/topics/room'));
+    await one.app.close();
+    await expect(hubOf(one.app).publish('room', 'from a closed app')).rejects.toThrow(BrokerError);
+    await hubOf(two.app).publish('room', 'from the open app');
+    await eventually(() => received(remote).length === 1, 'the open app’s message');
+    expect(received(remote)).toEqual(['from the open app']);
+  });
+
+  it('app.close() while listen() starts the broker: close resolves and listen() rejects instead of listening afterwards', async () => {
+    const app = createApp({ gateways: [SubscriberGateway] });
+    const listening = app.listen(0, '127.0.0.1');
+    listening.catch(() => undefined);
+    let closeSettled = false;
+    const closing = app.close().then(() => (closeSettled = true));
+    await expect(listening).rejects.toThrow(/listen: the app was closed/);
+    await closing;
+    expect(closeSettled).toBe(true);
   });
 
   it('a connection that never subscribed is not delivered to, and conn.topics is empty', async () => {

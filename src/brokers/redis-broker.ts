@@ -49,6 +49,19 @@ export class RedisBroker implements Broker {
   private subscriber: RedisClient | undefined;
   private context: BrokerContext | undefined;
   private closed = false;
+  /** The first connection of both clients, while start() waits for it. */
+  private connecting: Promise<unknown> | undefined;
+  /** Topics the hub wants from Redis: subscribed and not unsubscribed since. */
+  private readonly wanted = new Set<string>();
+  /**
+   * One listener for every channel, handed to node-redis for SUBSCRIBE and UNSUBSCRIBE alike: it then
+   * sends a new SUBSCRIBE for a channel whose UNSUBSCRIBE is still in flight (rather than adding a
+   * listener that the UNSUBSCRIBE reply would remove), and never holds two listeners for one channel
+   * (no message delivered twice).
+   */
+  private readonly listener = (message: Buffer, channel: Buffer | string): void => {
+    this.context?.onMessage(String(channel).slice(this.prefix.length), message);
+  };
 
   constructor(private readonly options: RedisBrokerOptions = {}) {
     this.url = options.url ?? 'redis://127.0.0.1:6379';
@@ -62,8 +75,9 @@ export class RedisBroker implements Broker {
     this.publisher = this.createClient('publisher', true);
     // The subscriber keeps its offline queue: a subscribe during an outage waits for the reconnect.
     this.subscriber = this.createClient('subscriber', false);
+    this.connecting = Promise.all([this.publisher.connect(), this.subscriber.connect()]);
     try {
-      await Promise.all([this.publisher.connect(), this.subscriber.connect()]);
+      await this.connecting;
     } catch (err) {
       await this.close();
       throw new BrokerError(`RedisBroker: cannot connect to ${this.describeUrl()}: ${(err as Error).message}`, { cause: err });
@@ -83,9 +97,9 @@ export class RedisBroker implements Broker {
   async subscribe(topic: string): Promise<void> {
     const subscriber = this.subscriber;
     if (!subscriber || this.closed) throw new BrokerError(`RedisBroker: cannot subscribe to "${topic}": the broker is ${this.closed ? 'closed' : 'not started'}`);
-    const listener = (message: Buffer): void => this.context?.onMessage(topic, message);
+    this.wanted.add(topic);
     try {
-      await subscriber.subscribe(this.prefix + topic, listener, true);
+      await this.resendIfLost(subscriber, () => subscriber.subscribe(this.prefix + topic, this.listener, true), () => this.wanted.has(topic));
     } catch (err) {
       throw new BrokerError(`RedisBroker: subscribe to "${topic}" failed (${this.describeUrl()}): ${(err as Error).message}`, { cause: err });
     }
@@ -94,8 +108,9 @@ export class RedisBroker implements Broker {
   async unsubscribe(topic: string): Promise<void> {
     const subscriber = this.subscriber;
     if (!subscriber || this.closed) return;
+    this.wanted.delete(topic);
     try {
-      await subscriber.unsubscribe(this.prefix + topic);
+      await this.resendIfLost(subscriber, () => subscriber.unsubscribe(this.prefix + topic, this.listener, true), () => !this.wanted.has(topic));
     } catch (err) {
       throw new BrokerError(`RedisBroker: unsubscribe from "${topic}" failed (${this.describeUrl()}): ${(err as Error).message}`, { cause: err });
     }
@@ -105,9 +120,39 @@ export class RedisBroker implements Broker {
     if (this.closed) return;
     this.closed = true;
     this.context = undefined;
+    // node-redis connects a client destroyed while its socket is being created anyway (and it can
+    // then no longer be destroyed): let the first connection settle (reconnectStrategy stops retrying).
+    await this.connecting?.catch(() => undefined);
     const clients = [this.publisher, this.subscriber].filter((c): c is RedisClient => c !== undefined);
     // destroy(): an outage must not hold up app.close(); publishes still in flight reject.
     for (const client of clients) if (client.isOpen) client.destroy();
+  }
+
+  /**
+   * Runs a SUBSCRIBE or UNSUBSCRIBE. One whose reply was lost with the connection changed nothing in
+   * node-redis (which restores, after the reconnect, the channels as they were before it): once the
+   * connection is back it is sent again, unless the broker closed or the topic changed meanwhile
+   * (the newer command then decides).
+   */
+  private async resendIfLost(client: RedisClient, command: () => Promise<unknown>, stillWanted: () => boolean): Promise<void> {
+    try {
+      await command();
+    } catch (err) {
+      if (this.closed || !stillWanted()) throw err;
+      if (!client.isReady) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            client.off('ready', done);
+            client.off('end', done);
+            resolve();
+          };
+          client.on('ready', done);
+          client.on('end', done);
+        });
+      }
+      if (this.closed || !stillWanted()) throw err;
+      await command();
+    }
   }
 
   private createClient(role: string, disableOfflineQueue: boolean): RedisClient {

@@ -7,7 +7,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { WebSocketServer, type ServerOptions } from 'ws';
-import { CloseCode, DEFAULTS, kHandshake, kSocket } from '../constants';
+import { CloseCode, DEFAULTS, kHandshake, kSocket, noop } from '../constants';
 import { collectHooks, getOwnGatewayMetadata } from '../decorators/metadata';
 import { GatewayDefinitionError } from '../errors';
 import type { AppCloseOptions, AppOptions, GatewayOptions, Logger } from '../types';
@@ -197,6 +197,8 @@ export function createApp(options: AppOptions): App {
   const closeTimeout = options.closeTimeout ?? DEFAULTS.closeTimeout;
   const attached = new Set<HttpServer | HttpsServer>();
   let ownServer: HttpServer | undefined;
+  /** listen() under way: app.close() lets it finish before closing the server (settles, never rejects). */
+  let pendingListen: Promise<unknown> | undefined;
   let closed: Promise<void> | undefined;
 
   const app: App = {
@@ -226,14 +228,20 @@ export function createApp(options: AppOptions): App {
       ownServer = server;
       attached.add(server);
       server.on('upgrade', gatewayServer.handleUpgrade);
-      await hub.start(); // a broker that cannot connect fails listen() with BrokerError
-      return new Promise<AddressInfo>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve(server.address() as AddressInfo);
+      const listening = (async (): Promise<AddressInfo> => {
+        await hub.start(); // a broker that cannot connect fails listen() with BrokerError
+        // app.close() while the broker started: the server must not start listening after it.
+        if (closed) throw new GatewayDefinitionError('listen: the app was closed while it started');
+        return new Promise<AddressInfo>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, host, () => {
+            server.off('error', reject);
+            resolve(server.address() as AddressInfo);
+          });
         });
-      });
+      })();
+      pendingListen = listening.catch(noop);
+      return listening;
     },
 
     close(closeOptions = {}) {
@@ -266,6 +274,7 @@ export function createApp(options: AppOptions): App {
     }
     for (const server of attached) server.off('upgrade', gatewayServer.handleUpgrade);
     await hub.close().catch((err: unknown) => logger.error('wsgate: closing the broker failed:', err));
+    await pendingListen;
     if (ownServer) {
       const server = ownServer;
       await new Promise<void>((resolve) => {

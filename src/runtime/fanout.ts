@@ -49,7 +49,8 @@ function tooSlow(conn: Connection): void {
  * and the frame (header + payload) built once; each socket gets the same Buffer in one write.
  * A socket ws could not write at once (permessage-deflate negotiated, or its sender busy
  * compressing) gets the same bytes through `ws.send`, which keeps its frames in order.
- * Subscribers whose unflushed bytes would exceed `maxBackpressure` are closed (1013) or skipped.
+ * Subscribers whose unflushed bytes would exceed `maxBackpressure` are closed (1013) or skipped;
+ * one with nothing unflushed is not slow and gets the message whatever its size.
  */
 export function fanOut(subscribers: ReadonlySet<Connection> | undefined, message: EncodedMessage, except: Connection | undefined): void {
   if (!subscribers) return;
@@ -64,9 +65,10 @@ export function fanOut(subscribers: ReadonlySet<Connection> | undefined, message
     const sender = ws._sender;
     if (socket && sender && sender._state === SENDER_IDLE && !ws._extensions?.['permessage-deflate']) {
       frame ??= buildFrame(payload, message.binary);
-      if (socket.writableLength + sender._bufferedBytes + frame.length > maxBackpressure) tooSlow(conn);
+      const unflushed = socket.writableLength + sender._bufferedBytes;
+      if (unflushed > 0 && unflushed + frame.length > maxBackpressure) tooSlow(conn);
       else socket.write(frame);
-    } else if (ws.bufferedAmount + payload.length > maxBackpressure) {
+    } else if (ws.bufferedAmount > 0 && ws.bufferedAmount + payload.length > maxBackpressure) {
       tooSlow(conn);
     } else {
       ws.send(payload, { binary: message.binary }, noop);

@@ -12,6 +12,13 @@ import { fanOut } from './fanout';
 import { encodeMessage } from './serialize';
 import { TopicRegistry } from './topics';
 
+/** A topic's subscription at the broker, from its first local subscriber to its last. */
+interface Subscription {
+  confirmed: Promise<void>;
+  /** `broker.subscribe` has been called (so leaving must call `broker.unsubscribe`). */
+  asked: boolean;
+}
+
 function asBrokerError(err: unknown, what: string): BrokerError {
   return err instanceof BrokerError ? err : new BrokerError(`${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
@@ -38,7 +45,8 @@ export class Hub {
   readonly registry = new TopicRegistry();
   /** Tells this node's publishes apart when the broker hands them back. */
   private readonly nodeId = randomBytes(8).toString('hex');
-  private readonly confirmations = new Map<string, Promise<void>>();
+  /** Topics with local subscribers: their broker confirmation, and whether the broker was asked yet. */
+  private readonly confirmations = new Map<string, Subscription>();
   private started: Promise<void> | undefined;
   private running = false;
   private closed = false;
@@ -85,6 +93,8 @@ export class Hub {
 
   /** @internal Starts the broker once; `app.listen()` awaits it, `app.attach()` starts it. */
   start(): Promise<void> {
+    // A closed app's broker must not connect (again): it would never be closed.
+    if (this.closed) return Promise.reject(new BrokerError('Hub: the app is closed'));
     this.started ??= this.broker
       .start({ onMessage: (topic, payload) => this.receive(topic, payload), logger: this.logger })
       .then(() => void (this.running = !this.closed));
@@ -100,26 +110,35 @@ export class Hub {
 
   /** @internal */
   firstSubscriber(topic: string): Promise<void> {
-    const confirmed = this.start()
-      .then(() => this.broker.subscribe(topic))
+    const subscription: Subscription = { confirmed: undefined!, asked: false };
+    // The broker is asked once it has started, and only if the topic still has this subscription:
+    // a topic left in the meantime must not be subscribed after its unsubscribe was skipped.
+    subscription.confirmed = this.start()
+      .then(() => {
+        if (this.confirmations.get(topic) !== subscription) return;
+        subscription.asked = true;
+        return this.broker.subscribe(topic);
+      })
       .catch((err: unknown) => {
-        if (this.confirmations.get(topic) === confirmed) this.confirmations.delete(topic);
+        if (this.confirmations.get(topic) === subscription) this.confirmations.delete(topic);
         throw asBrokerError(err, `Hub: subscribe to "${topic}" failed`);
       });
-    confirmed.catch(noop);
-    this.confirmations.set(topic, confirmed);
-    return confirmed;
+    subscription.confirmed.catch(noop);
+    this.confirmations.set(topic, subscription);
+    return subscription.confirmed;
   }
 
   /** @internal */
   confirmation(topic: string): Promise<void> {
-    return this.confirmations.get(topic) ?? this.firstSubscriber(topic);
+    return this.confirmations.get(topic)?.confirmed ?? this.firstSubscriber(topic);
   }
 
   /** @internal */
   lastSubscriberLeft(topic: string): Promise<void> {
+    const subscription = this.confirmations.get(topic);
     this.confirmations.delete(topic);
-    if (this.closed) return Promise.resolve();
+    // Not asked yet (or failed): the broker has nothing to undo.
+    if (this.closed || !subscription?.asked) return Promise.resolve();
     return this.broker.unsubscribe(topic).catch((err: unknown) => {
       throw asBrokerError(err, `Hub: unsubscribe from "${topic}" failed`);
     });

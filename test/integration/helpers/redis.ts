@@ -65,6 +65,11 @@ export class OwnedRedis {
     });
   }
 
+  /** Stops the server process (SIGSTOP): connections stay open, commands get no reply until it is killed. */
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
   /** Kills the server (an outage: clients see their connections drop) and waits for its exit. */
   async stop(): Promise<void> {
     const child = this.child;
