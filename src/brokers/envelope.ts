@@ -18,7 +18,7 @@ export interface Envelope {
 
 /** Builds the wire form of `message` published by node `origin` (at most 255 ASCII characters). */
 export function encodeEnvelope(origin: string, message: EncodedMessage): Buffer {
-  const payload = typeof message.data === 'string' ? Buffer.from(message.data, 'utf8') : message.data;
+  const payload = message.data;
   const out = Buffer.allocUnsafe(2 + origin.length + payload.length);
   out[0] = message.binary ? BINARY : TEXT;
   out[1] = origin.length;
@@ -33,6 +33,5 @@ export function decodeEnvelope(buf: Buffer): Envelope | undefined {
   const originEnd = 2 + buf[1];
   const origin = buf.toString('latin1', 2, originEnd);
   const payload = buf.subarray(originEnd);
-  const binary = buf[0] === BINARY;
-  return { origin, message: { data: binary ? payload : payload.toString('utf8'), binary } };
+  return { origin, message: { data: payload, binary: buf[0] === BINARY } };
 }

@@ -4,7 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { CloseCode, kPubSub, kSocket, noop } from '../constants';
+import { CloseCode, kPubSub, kSend, kSocket, noop } from '../constants';
 import type { Connection } from './connection';
 import type { EncodedMessage } from './serialize';
 
@@ -54,7 +54,7 @@ function tooSlow(conn: Connection): void {
  */
 export function fanOut(subscribers: ReadonlySet<Connection> | undefined, message: EncodedMessage, except: Connection | undefined): void {
   if (!subscribers) return;
-  const payload = typeof message.data === 'string' ? Buffer.from(message.data, 'utf8') : message.data;
+  const payload = message.data;
   let frame: Buffer | undefined;
   for (const conn of subscribers) {
     if (conn === except || !conn.isOpen) continue;
@@ -71,7 +71,7 @@ export function fanOut(subscribers: ReadonlySet<Connection> | undefined, message
     } else if (ws.bufferedAmount > 0 && ws.bufferedAmount + payload.length > maxBackpressure) {
       tooSlow(conn);
     } else {
-      ws.send(payload, { binary: message.binary }, noop);
+      conn[kSend](payload, message.binary); // behind ws's own queue (deflate), through the connection's send path
     }
   }
 }

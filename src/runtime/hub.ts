@@ -73,7 +73,10 @@ export class Hub {
    */
   publish(topic: string, message: OutgoingMessage, options?: PublishOptions): Promise<void> {
     const data = encodeMessage(message);
-    const encoded = { data, binary: typeof data !== 'string' || options?.binary === true };
+    const encoded = {
+      data: typeof data === 'string' ? Buffer.from(data, 'utf8') : data,
+      binary: typeof data !== 'string' || options?.binary === true,
+    };
     fanOut(this.registry.subscribers(topic), encoded, options?.except);
     const payload = encodeEnvelope(this.nodeId, encoded);
     const sent = this.running

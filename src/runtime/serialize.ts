@@ -4,9 +4,9 @@
  */
 import type { OutgoingMessage } from '../types';
 
-/** A message encoded once for many sockets (Hub): the data and the frame kind. */
+/** A message encoded to bytes once for many sockets and nodes (Hub): the payload and the frame kind. */
 export interface EncodedMessage {
-  readonly data: string | Buffer;
+  readonly data: Buffer;
   readonly binary: boolean;
 }
 
