@@ -4,17 +4,17 @@
  */
 export { Gateway } from './decorators/gateway';
 export { CheckOrigin, OnClose, OnMessage, OnOpen, OnPing, OnPong, Subprotocol } from './decorators/handlers';
-export { createApp } from './runtime/app';
-export type { App } from './runtime/app';
-export { Connection } from './runtime/connection';
-export { Hub } from './runtime/hub';
-export { MemoryBroker, MemoryBus } from './brokers/memory-broker';
-export type { MemoryBrokerOptions } from './brokers/memory-broker';
-export type { Broker, BrokerContext } from './brokers/broker';
-export { WebSocketConnection } from './runtime/base-connection';
-export { websocketConnect } from './runtime/client';
-export { ClientConnection } from './runtime/client-connection';
-export type { ConnectOptions, ConnectRequest } from './runtime/client-options';
+export { createApp } from './app/app';
+export type { App } from './app/app';
+export { Connection } from './server/connection';
+export { Hub } from './topics/hub';
+export { MemoryBroker, MemoryBus } from './topics/brokers/memory-broker';
+export type { MemoryBrokerOptions } from './topics/brokers/memory-broker';
+export type { Broker, BrokerContext } from './topics/brokers/broker';
+export { WebSocketConnection } from './connection/websocket-connection';
+export { websocketConnect } from './client/connect';
+export { ClientConnection } from './client/client-connection';
+export type { ConnectOptions, ConnectRequest } from './client/options';
 export {
   BrokerError,
   GatewayDefinitionError,

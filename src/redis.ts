@@ -3,5 +3,5 @@
  * never load the optional `redis` peer dependency.
  * @module
  */
-export { RedisBroker } from './brokers/redis-broker';
-export type { RedisBrokerOptions } from './brokers/redis-broker';
+export { RedisBroker } from './topics/brokers/redis-broker';
+export type { RedisBrokerOptions } from './topics/brokers/redis-broker';

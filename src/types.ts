@@ -3,8 +3,8 @@
  * @module
  */
 import type { DependencyContainer } from 'tsyringe';
-import type { Broker } from './brokers/broker';
-import type { Connection } from './runtime/connection';
+import type { Broker } from './topics/brokers/broker';
+import type { Connection } from './server/connection';
 
 /** Where wsgate reports handler errors. `console` fits. */
 export interface Logger {

@@ -1,0 +1,50 @@
+/**
+ * A gateway class compiled once, at createApp, into the plain object the runtime uses per
+ * connection: no reflection after this.
+ * @module
+ */
+import type { WebSocketServer } from 'ws';
+import type { HookKind } from '../decorators/metadata';
+import type { GatewayOptions } from '../types';
+import type { PubSubLink } from '../topics/registry';
+
+export type GatewayClass = new (...args: never[]) => object;
+
+/** Method names per hook; `message` is mandatory. */
+export type GatewayHooks = Readonly<Partial<Record<HookKind, string | symbol>>> & { readonly message: string | symbol };
+
+export interface GatewaySettings extends Required<Pick<GatewayOptions, 'maxMessageSize'>> {
+  readonly pingInterval?: number;
+  readonly pingTimeout?: number;
+  readonly maxQueuedMessages: number;
+  readonly closeTimeout: number;
+}
+
+export interface GatewayDefinition {
+  readonly name: string;
+  readonly cls: GatewayClass;
+  readonly path: string | RegExp;
+  readonly hooks: GatewayHooks;
+  readonly settings: GatewaySettings;
+  /** A noServer ws server configured with this gateway's limits and compression. */
+  readonly wss: WebSocketServer;
+  /** Put on each of its connections: the app's hub and this gateway's slow-subscriber limits. */
+  readonly pubsub: PubSubLink;
+}
+
+const HOOK_DECORATORS: Record<HookKind, string> = {
+  open: '@OnOpen',
+  message: '@OnMessage',
+  close: '@OnClose',
+  checkOrigin: '@CheckOrigin',
+  subprotocol: '@Subprotocol',
+  ping: '@OnPing',
+  pong: '@OnPong',
+};
+
+/** "EchoGateway.onMessage (@OnMessage)", for log lines and errors. */
+export function describeHook(def: Pick<GatewayDefinition, 'name' | 'hooks'>, kind: HookKind): string {
+  return `${def.name}.${String(def.hooks[kind])} (${HOOK_DECORATORS[kind]})`;
+}
+
+export { HOOK_DECORATORS };

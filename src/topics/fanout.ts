@@ -1,0 +1,77 @@
+/**
+ * Sends one published message to many local subscribers: encoded once, framed once.
+ * @module
+ */
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import { CloseCode, kPubSub, kSend, kSocket, noop } from '../constants';
+import type { Connection } from '../server/connection';
+import type { EncodedMessage } from '../connection/serialize';
+
+/** The parts of ws's internals the fast path reads (ws 8.x: lib/websocket.js and lib/sender.js). */
+interface WsInternals {
+  _socket?: Socket;
+  _sender?: { _state: number; _bufferedBytes: number };
+  _extensions?: Record<string, unknown>;
+}
+
+/** ws's Sender state when it is neither deflating nor reading a Blob, i.e. it would write at once. */
+const SENDER_IDLE = 0;
+
+/** RFC 6455 §5.2 header of an unmasked, final, uncompressed frame, followed by the payload, in one Buffer. */
+export function buildFrame(payload: Buffer, binary: boolean): Buffer {
+  const length = payload.length;
+  const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerLength + length);
+  frame[0] = 0x80 | (binary ? 0x2 : 0x1);
+  if (headerLength === 2) frame[1] = length;
+  else if (headerLength === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  payload.copy(frame, headerLength);
+  return frame;
+}
+
+/** One subscriber is too slow: its gateway's policy says whether it loses the message or the connection. */
+function tooSlow(conn: Connection): void {
+  if (conn[kPubSub]!.limits.backpressurePolicy === 'close') {
+    conn.close(CloseCode.tryAgainLater, 'Subscriber too slow').catch(noop);
+  }
+}
+
+/**
+ * Writes `message` to every open subscriber but `except`. The payload is encoded to bytes once
+ * and the frame (header + payload) built once; each socket gets the same Buffer in one write.
+ * A socket ws could not write at once (permessage-deflate negotiated, or its sender busy
+ * compressing) gets the same bytes through `ws.send`, which keeps its frames in order.
+ * Subscribers whose unflushed bytes would exceed `maxBackpressure` are closed (1013) or skipped;
+ * one with nothing unflushed is not slow and gets the message whatever its size.
+ */
+export function fanOut(subscribers: ReadonlySet<Connection> | undefined, message: EncodedMessage, except: Connection | undefined): void {
+  if (!subscribers) return;
+  const payload = message.data;
+  let frame: Buffer | undefined;
+  for (const conn of subscribers) {
+    if (conn === except || !conn.isOpen) continue;
+    const ws = conn[kSocket] as (WebSocket & WsInternals) | undefined;
+    if (!ws) continue;
+    const { maxBackpressure } = conn[kPubSub]!.limits;
+    const socket = ws._socket;
+    const sender = ws._sender;
+    if (socket && sender && sender._state === SENDER_IDLE && !ws._extensions?.['permessage-deflate']) {
+      frame ??= buildFrame(payload, message.binary);
+      const unflushed = socket.writableLength + sender._bufferedBytes;
+      if (unflushed > 0 && unflushed + frame.length > maxBackpressure) tooSlow(conn);
+      else socket.write(frame);
+    } else if (ws.bufferedAmount > 0 && ws.bufferedAmount + payload.length > maxBackpressure) {
+      tooSlow(conn);
+    } else {
+      conn[kSend](payload, message.binary); // behind ws's own queue (deflate), through the connection's send path
+    }
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Which connections of one app subscribe to which topics, and the `Connection` side of it
+ * (`conn.subscribe`, `conn.unsubscribe`, `conn.topics`).
+ * @module
+ */
+import { kPubSub, noop } from '../constants';
+import { WebSocketClosedError } from '../errors';
+import type { BackpressurePolicy } from '../types';
+import type { Connection } from '../server/connection';
+
+/** A gateway's limits for a subscriber that does not read fast enough. */
+export interface SubscriberLimits {
+  readonly maxBackpressure: number;
+  readonly backpressurePolicy: BackpressurePolicy;
+}
+
+/** What the runtime puts on each server connection (one shared object per gateway). */
+export interface PubSubLink {
+  readonly host: TopicHost;
+  readonly limits: SubscriberLimits;
+}
+
+/** The hub as the connections see it. */
+export interface TopicHost {
+  readonly registry: TopicRegistry;
+  /** A topic got its first local subscriber: subscribe at the broker; resolves on its confirmation. */
+  firstSubscriber(topic: string): Promise<void>;
+  /** The confirmation of a topic that already has local subscribers. */
+  confirmation(topic: string): Promise<void>;
+  /** A topic lost its last local subscriber. */
+  lastSubscriberLeft(topic: string): Promise<void>;
+}
+
+const NO_TOPICS: ReadonlySet<string> = new Set<string>();
+
+/** topic → connections, and connection → topics, for one app. */
+export class TopicRegistry {
+  private readonly byTopic = new Map<string, Set<Connection>>();
+  private readonly byConnection = new Map<Connection, Set<string>>();
+
+  /** Local subscribers of `topic` (live set: do not keep it). */
+  subscribers(topic: string): ReadonlySet<Connection> | undefined {
+    return this.byTopic.get(topic);
+  }
+
+  topicsOf(conn: Connection): ReadonlySet<string> {
+    return this.byConnection.get(conn) ?? NO_TOPICS;
+  }
+
+  /** Returns true when `topic` had no local subscriber before. */
+  add(conn: Connection, topic: string): boolean {
+    let topics = this.byConnection.get(conn);
+    if (!topics) this.byConnection.set(conn, (topics = new Set()));
+    topics.add(topic);
+    let members = this.byTopic.get(topic);
+    const first = !members;
+    if (!members) this.byTopic.set(topic, (members = new Set()));
+    members.add(conn);
+    return first;
+  }
+
+  /** Returns true when `conn` was the last local subscriber of `topic`. */
+  remove(conn: Connection, topic: string): boolean {
+    const topics = this.byConnection.get(conn);
+    if (!topics?.delete(topic)) return false;
+    if (topics.size === 0) this.byConnection.delete(conn);
+    const members = this.byTopic.get(topic)!;
+    members.delete(conn);
+    if (members.size > 0) return false;
+    this.byTopic.delete(topic);
+    return true;
+  }
+}
+
+function linkOf(conn: Connection): PubSubLink {
+  const link = conn[kPubSub];
+  if (!link) throw new WebSocketClosedError('subscribe: this connection does not belong to a running app');
+  return link;
+}
+
+/** `conn.subscribe(topic)`: effective locally at once; resolves when the broker confirmed the topic. */
+export function subscribe(conn: Connection, topic: string): Promise<void> {
+  if (typeof topic !== 'string') throw new TypeError(`subscribe: topic must be a string, got ${typeof topic}`);
+  if (!conn.isOpen) throw new WebSocketClosedError('subscribe: WebSocket is closed');
+  const { host } = linkOf(conn);
+  const confirmed = host.registry.add(conn, topic) ? host.firstSubscriber(topic) : host.confirmation(topic);
+  confirmed.catch(noop);
+  return confirmed;
+}
+
+/** `conn.unsubscribe(topic)`: no more messages of `topic` from now on. */
+export function unsubscribe(conn: Connection, topic: string): Promise<void> {
+  const host = conn[kPubSub]?.host;
+  if (!host?.registry.remove(conn, topic)) return Promise.resolve();
+  const done = host.lastSubscriberLeft(topic);
+  done.catch(noop);
+  return done;
+}
+
+/** `conn.topics`: a snapshot of the connection's topics. */
+export function topicsOf(conn: Connection): ReadonlySet<string> {
+  const host = conn[kPubSub]?.host;
+  return new Set(host?.registry.topicsOf(conn));
+}
+
+/** The connection has ended: it leaves every topic. */
+export function dropConnection(conn: Connection): void {
+  const host = conn[kPubSub]?.host;
+  if (!host) return;
+  for (const topic of [...host.registry.topicsOf(conn)]) void unsubscribe(conn, topic);
+}
