@@ -10,6 +10,8 @@ import type { Connection } from './server/connection';
 export interface Logger {
   error(message: string, ...details: unknown[]): void;
   warn(message: string, ...details: unknown[]): void;
+  /** Expected events worth a trace (a deliberate `WebSocketError` close, a peer's `$error`); optional. */
+  debug?(message: string, ...details: unknown[]): void;
 }
 
 /**

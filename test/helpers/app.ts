@@ -5,6 +5,7 @@ import { onCleanup } from './cleanup';
 export interface MemoryLogger extends Logger {
   readonly errors: string[];
   readonly warnings: string[];
+  readonly debugs: string[];
 }
 
 export function memoryLogger(): MemoryLogger {
@@ -12,11 +13,14 @@ export function memoryLogger(): MemoryLogger {
     [message, ...details.map((d) => (d instanceof Error ? `${d.name}: ${d.message}` : String(d)))].join(' ');
   const errors: string[] = [];
   const warnings: string[] = [];
+  const debugs: string[] = [];
   return {
     errors,
     warnings,
+    debugs,
     error: (message, ...details) => void errors.push(format(message, details)),
     warn: (message, ...details) => void warnings.push(format(message, details)),
+    debug: (message, ...details) => void debugs.push(format(message, details)),
   };
 }
 
