@@ -5,12 +5,13 @@
  */
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
-import { ABNORMAL_CLOSURE, CloseCode, kAttach, kConnection, kCork, kFinished, kSend, kSocket, kUncork, NO_STATUS_RECEIVED, noop } from '../constants';
+import { ABNORMAL_CLOSURE, kAttach, kConnection, kCork, kFinished, kSend, kSocket, kUncork, NO_STATUS_RECEIVED, noop } from '../constants';
 import { WebSocketClosedError } from '../errors';
 import type { OutgoingMessage, WriteOptions } from '../types';
 import { Heartbeat } from './heartbeat';
 import { encodeMessage } from './serialize';
 import { currentTick } from './tick';
+import { netSocketOf } from './ws-internals';
 
 /** What the owner of a connection (dispatcher or client) is told about its socket's lifecycle. */
 export interface SocketLifecycle {
@@ -37,26 +38,8 @@ export function isValidCloseCode(code: number): boolean {
 
 type State = 'connecting' | 'open' | 'closing' | 'closed';
 
-type ErrorWithStatus = Error & { code?: string } & Record<symbol, unknown>;
-
-/**
- * RFC 6455 §5.2: a 64-bit length must have its top bit clear, so such a frame is a protocol error
- * (1002). ws reports every length above 2^53 − 1 as 1009 without keeping the length, so wsgate
- * maps all of them to 1002: no real message is 8 PiB long. The status lives under ws's
- * `Symbol('status-code')`, read before ws sends its close frame.
- */
-function treatHugeLengthsAsProtocolErrors(ws: WebSocket): void {
-  (ws as WebSocket & { _receiver?: NodeJS.EventEmitter })._receiver?.prependListener('error', mapHugeLengthTo1002);
-}
-
-function mapHugeLengthTo1002(err: ErrorWithStatus): void {
-  if (err.code !== 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH') return;
-  const status = Object.getOwnPropertySymbols(err).find((s) => s.description === 'status-code');
-  if (status) err[status] = CloseCode.protocolError;
-}
-
 /** A ws.WebSocket that knows its connection, so one shared 'close' listener serves every socket. */
-type OwnedSocket = WebSocket & { [kConnection]?: WebSocketConnection; _socket?: Socket };
+type OwnedSocket = WebSocket & { [kConnection]?: WebSocketConnection };
 
 function onSocketClose(this: OwnedSocket, code: number, reason: Buffer): void {
   this[kConnection]?.[kSocketClosed](code, reason);
@@ -229,18 +212,18 @@ export abstract class WebSocketConnection {
    * ```
    */
   setNoDelay(value: boolean): void {
-    (this[kSocket] as (WebSocket & { _socket?: Socket }) | undefined)?._socket?.setNoDelay(value);
+    const ws = this[kSocket];
+    if (ws) netSocketOf(ws)?.setNoDelay(value);
   }
 
   /** @internal Binds the connection to its socket; `lifecycle` is told when reading must resume and when it ended. */
   [kAttach](ws: WebSocket, lifecycle: SocketLifecycle, options: AttachOptions = {}): void {
     this[kSocket] = ws;
-    this.netSocket = (ws as OwnedSocket)._socket;
+    this.netSocket = netSocketOf(ws);
     (ws as OwnedSocket)[kConnection] = this;
     this.lifecycle = lifecycle;
     this.subprotocol = options.subprotocol || undefined;
     ws.on('error', noop); // ws reports protocol errors here and then closes with the matching code
-    treatHugeLengthsAsProtocolErrors(ws);
     ws.on('close', onSocketClose);
     if (this.pendingClose) {
       ws.close(...this.pendingClose);

@@ -2,21 +2,10 @@
  * Sends one published message to many local subscribers: encoded once, framed once.
  * @module
  */
-import type { Socket } from 'node:net';
-import type { WebSocket } from 'ws';
 import { CloseCode, kPubSub, kSend, kSocket, noop } from '../constants';
 import type { Connection } from '../server/connection';
 import type { EncodedMessage } from '../connection/serialize';
-
-/** The parts of ws's internals the fast path reads (ws 8.x: lib/websocket.js and lib/sender.js). */
-interface WsInternals {
-  _socket?: Socket;
-  _sender?: { _state: number; _bufferedBytes: number };
-  _extensions?: Record<string, unknown>;
-}
-
-/** ws's Sender state when it is neither deflating nor reading a Blob, i.e. it would write at once. */
-const SENDER_IDLE = 0;
+import { directWriteSocket, unflushedBytes } from '../connection/ws-internals';
 
 /** RFC 6455 §5.2 header of an unmasked, final, uncompressed frame, followed by the payload, in one Buffer. */
 export function buildFrame(payload: Buffer, binary: boolean): Buffer {
@@ -58,14 +47,13 @@ export function fanOut(subscribers: ReadonlySet<Connection> | undefined, message
   let frame: Buffer | undefined;
   for (const conn of subscribers) {
     if (conn === except || !conn.isOpen) continue;
-    const ws = conn[kSocket] as (WebSocket & WsInternals) | undefined;
+    const ws = conn[kSocket];
     if (!ws) continue;
     const { maxBackpressure } = conn[kPubSub]!.limits;
-    const socket = ws._socket;
-    const sender = ws._sender;
-    if (socket && sender && sender._state === SENDER_IDLE && !ws._extensions?.['permessage-deflate']) {
+    const socket = directWriteSocket(ws);
+    if (socket) {
       frame ??= buildFrame(payload, message.binary);
-      const unflushed = socket.writableLength + sender._bufferedBytes;
+      const unflushed = unflushedBytes(ws, socket);
       if (unflushed > 0 && unflushed + frame.length > maxBackpressure) tooSlow(conn);
       else socket.write(frame);
     } else if (ws.bufferedAmount > 0 && ws.bufferedAmount + payload.length > maxBackpressure) {

@@ -80,7 +80,8 @@ export function predict(bytes: Buffer, maxPayload: number): Prediction {
     } else if (len7 === 127) {
       if (bytes.length < offset + 8) return { ...out, end: { kind: 'incomplete' } };
       const hi = bytes.readUInt32BE(offset);
-      if (hi > 2 ** 21 - 1) return error(1002); // top bit set, or beyond 2^53 - 1: wsgate answers 1002
+      if (hi >= 2 ** 31) return error(1002); // top bit set: a protocol error
+      if (hi > 2 ** 21 - 1) return error(1009); // legal but beyond 2^53 - 1: too big
       len = hi * 2 ** 32 + bytes.readUInt32BE(offset + 4);
       offset += 8;
     }

@@ -278,6 +278,18 @@ describe('bad frames', () => {
   });
 
   it.each([
+    ['2^53', [0x00, 0x20, 0, 0, 0, 0, 0, 0]],
+    ['2^63 − 1', [0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]],
+  ])('closes with 1009 (too big, not a protocol error) on a legal 64-bit length of %s', async (_name, length) => {
+    const { port, url } = await startApp(gateways);
+    const peer = await RawPeer.open(port, '/echo');
+    peer.send(Buffer.from([0x81, 0xff, ...length, 1, 2, 3, 4]));
+    expect((await peer.closeFrame())?.code).toBe(1009);
+    await eventually(() => closes.length === 1, '@OnClose');
+    await echoWorks(url('/echo'));
+  });
+
+  it.each([
     ['an unmasked client frame', frame(Opcode.text, 'hi', { mask: false })],
     ['a reserved opcode', frame(3, 'hi')],
     ['reserved bits', frame(Opcode.text, 'hi', { rsv: 2 })],
