@@ -15,6 +15,7 @@ export { WebSocketConnection } from './connection/websocket-connection';
 export { websocketConnect } from './client/connect';
 export { ClientConnection } from './client/client-connection';
 export type { ConnectOptions, ConnectRequest } from './client/options';
+export type { ReadOptions } from './client/inbox';
 export {
   BrokerError,
   GatewayDefinitionError,

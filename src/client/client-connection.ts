@@ -1,6 +1,7 @@
+import { noop } from '../constants';
 import type { IncomingMessage } from '../types';
 import { WebSocketConnection } from '../connection/websocket-connection';
-import type { MessageQueue } from '../connection/inbound-queue';
+import type { MessageQueue, ReadOptions } from './inbox';
 
 /**
  * The client end of a WebSocket, returned by `websocketConnect`: tornado's
@@ -30,18 +31,26 @@ export class ClientConnection extends WebSocketConnection implements AsyncIterab
    * The next message, in arrival order: `string` for a text frame, `Buffer` for a binary one.
    * Messages that arrived before anyone read them are kept. Resolves `null` once the connection
    * has ended and every kept message has been read, for this call and every later one; never
-   * rejects. Concurrent calls get successive messages. Mirrors tornado's `read_message`.
+   * rejects unless given up. Concurrent calls get successive messages. A read given up through
+   * `signal` (rejects with the signal's reason) or `timeout` (rejects with `TimeoutError`) takes
+   * no message: the next one goes to the next read. Mirrors tornado's `read_message`.
    *
    * @throws Error synchronously when the connection was opened with an `onMessage` callback.
    * @example
    * ```ts
    * let message;
    * while ((message = await conn.readMessage()) !== null) handle(message);
+   * const next = await conn.readMessage({ timeout: 1000 }); // TimeoutError after 1 s, nothing taken
    * ```
    */
-  readMessage(): Promise<IncomingMessage | null> {
+  readMessage(options?: ReadOptions): Promise<IncomingMessage | null> {
     if (this.callbackStyle) throw new Error('readMessage: this connection delivers its messages to the onMessage callback');
-    return this.inbox.read();
+    if (options?.timeout !== undefined && !(Number.isFinite(options.timeout) && options.timeout >= 0)) {
+      throw new RangeError(`readMessage: timeout must be a number ≥ 0, got ${String(options.timeout)}`);
+    }
+    const read = this.inbox.read(options);
+    if (options) read.catch(noop); // a read given up and never awaited must not crash the process
+    return read;
   }
 
   /**

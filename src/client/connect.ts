@@ -3,14 +3,15 @@
  * @module
  */
 import { WebSocket, type ClientOptions } from 'ws';
-import { CloseCode, kAttach, kFinished, noop } from '../constants';
-import { WebSocketClosedError, WebSocketConnectError, WebSocketError } from '../errors';
+import { kAttach, kFinished, noop } from '../constants';
+import { WebSocketConnectError } from '../errors';
+import { handleUserError } from '../connection/handler-errors';
 import type { SocketLifecycle } from '../connection/websocket-connection';
 import { ClientConnection } from './client-connection';
 import { connectTimedOut, handshakeFailed, takeSelectedSubprotocol, unexpectedResponse } from './handshake';
 import { resolveConnectOptions, type ConnectOptions, type ConnectRequest, type ResolvedConnectOptions } from './options';
 import { toPerMessageDeflate } from '../connection/compression';
-import { MessageQueue } from '../connection/inbound-queue';
+import { MessageQueue } from './inbox';
 import { decodeFrame } from '../connection/serialize';
 
 /**
@@ -66,7 +67,7 @@ function open(o: ResolvedConnectOptions): Promise<ClientConnection> {
     const inbox = new MessageQueue({
       maxQueued: o.maxQueuedMessages,
       onMessage: o.onMessage,
-      onCallbackError: (err, final) => callbackFailed(conn, o, err, final),
+      onCallbackError: (err) => callbackFailed(conn, o, err),
     });
     const conn = new ClientConnection(url, inbox, o.onMessage !== undefined);
     const lifecycle: SocketLifecycle = {
@@ -114,19 +115,6 @@ function open(o: ResolvedConnectOptions): Promise<ClientConnection> {
 }
 
 /** The onMessage callback threw or rejected: logged, and the connection closes (1011 or the WebSocketError's code). */
-function callbackFailed(conn: ClientConnection, o: ResolvedConnectOptions, err: unknown, final: boolean): void {
-  // A write racing the server's close is not a bug in the callback.
-  if (!(err instanceof WebSocketClosedError && !conn.isOpen)) {
-    o.logger.error(`wsgate: websocketConnect ${conn.url}: onMessage callback failed:`, err);
-  }
-  if (final || !conn.isOpen) return;
-  if (err instanceof WebSocketError) {
-    try {
-      void conn.close(err.code, err.reason);
-      return;
-    } catch (invalid) {
-      o.logger.error(`wsgate: websocketConnect ${conn.url}: WebSocketError with an invalid close code, closing with 1011:`, invalid);
-    }
-  }
-  void conn.close(CloseCode.internalError, 'Internal error');
+function callbackFailed(conn: ClientConnection, o: ResolvedConnectOptions, err: unknown): void {
+  handleUserError(conn, o.logger, `websocketConnect ${conn.url}: onMessage callback`, err);
 }

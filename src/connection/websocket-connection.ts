@@ -11,6 +11,7 @@ import type { OutgoingMessage, WriteOptions } from '../types';
 import { Heartbeat } from './heartbeat';
 import { encodeMessage } from './serialize';
 import { currentTick } from './tick';
+import { isValidCloseCode } from './close-codes';
 import { netSocketOf } from './ws-internals';
 
 /** What the owner of a connection (dispatcher or client) is told about its socket's lifecycle. */
@@ -28,13 +29,7 @@ export interface AttachOptions {
   subprotocol?: string;
 }
 
-/** RFC 6455 §7.4: codes an endpoint may send in a close frame. */
-export function isValidCloseCode(code: number): boolean {
-  return (
-    Number.isInteger(code) &&
-    ((code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999))
-  );
-}
+export { isValidCloseCode } from './close-codes';
 
 type State = 'connecting' | 'open' | 'closing' | 'closed';
 

@@ -6,9 +6,11 @@
  */
 import type { DependencyContainer } from 'tsyringe';
 import type { WebSocket } from 'ws';
-import { CloseCode, DEFAULTS, kAttach, kDispatcher, kFinished, kSend } from '../constants';
+import { DEFAULTS, kAttach, kDispatcher, kFinished, kSend } from '../constants';
 import type { HookKind } from '../decorators/metadata';
-import { WebSocketClosedError, WebSocketError } from '../errors';
+import { WebSocketClosedError } from '../errors';
+import { handleUserError } from '../connection/handler-errors';
+import { InboundQueue } from '../connection/inbound-queue';
 import type { IncomingMessage, Logger, OutgoingMessage } from '../types';
 import type { SocketLifecycle } from '../connection/websocket-connection';
 import type { Connection } from './connection';
@@ -30,13 +32,15 @@ function onSocketMessage(this: DispatchedSocket, data: Buffer, isBinary: boolean
 }
 
 export class Dispatcher implements SocketLifecycle {
-  private readonly queue: IncomingMessage[] = [];
+  /** Messages waiting for a busy handler: bounded, pauses the socket, discards after close(). */
+  private readonly queue: InboundQueue<IncomingMessage>;
   /** A handler (or @OnOpen) is running; incoming messages wait in the queue. */
   private busy = true;
-  private paused = false;
-  private closing = false;
   private ended = false;
-  /** A handler failed: the connection is closing with 1011 (or its WebSocketError code) and gets no more messages. */
+  /**
+   * No message is delivered any more: a handler failed (the connection is closing with 1011 or its
+   * WebSocketError's code) or our side called close(). Tornado delivers nothing after that either.
+   */
   private stopped = false;
   private closeDone = false;
   /** Set once disposal has started; settles when the container is disposed. */
@@ -64,6 +68,7 @@ export class Dispatcher implements SocketLifecycle {
   ) {
     this.instanceMethods = instance as Record<string | symbol, Handler>;
     this.handleMessage = this.instanceMethods[def.hooks.message];
+    this.queue = new InboundQueue(def.settings.maxQueuedMessages);
   }
 
   /** Takes over an upgraded socket. The message listener is attached before @OnOpen runs. */
@@ -71,6 +76,7 @@ export class Dispatcher implements SocketLifecycle {
     this.ws = ws;
     const { settings, hooks } = this.def;
     (ws as DispatchedSocket)[kDispatcher] = this;
+    this.queue.attach(ws);
     ws.on('message', onSocketMessage);
     if (hooks.ping) ws.on('ping', (data: Buffer) => this.invokeControl('ping', data));
     if (hooks.pong) ws.on('pong', (data: Buffer) => this.invokeControl('pong', data));
@@ -84,16 +90,9 @@ export class Dispatcher implements SocketLifecycle {
 
   /** @internal Called by the socket's 'message' listener. */
   receive(message: IncomingMessage): void {
-    if (this.ended || this.stopped) return;
-    if (this.busy) {
-      this.queue.push(message);
-      if (!this.paused && !this.closing && this.queue.length >= this.def.settings.maxQueuedMessages) {
-        this.paused = true;
-        this.ws.pause(); // TCP backpressure reaches the sender; ws still parses the chunk in hand
-      }
-      return;
-    }
-    this.deliver(message);
+    if (this.stopped || this.ended) return; // read and discarded: nothing is delivered after close()
+    if (this.busy) this.queue.push(message);
+    else this.deliver(message);
   }
 
   /** The hot path: a synchronous handler costs one call, and its return value one send. */
@@ -159,17 +158,11 @@ export class Dispatcher implements SocketLifecycle {
   private next(): void {
     this.busy = false;
     if (this.ended) return this.disposeWhenIdle();
-    while (!this.busy && this.queue.length > 0) {
-      const message = this.queue.shift()!;
-      if (this.paused && this.queue.length === 0) this.resume();
+    let message: IncomingMessage | undefined;
+    while (!this.busy && !this.stopped && (message = this.queue.shift()) !== undefined) {
       this.deliver(message);
       if (this.ended) return this.disposeWhenIdle();
     }
-  }
-
-  private resume(): void {
-    this.paused = false;
-    this.ws.resume();
   }
 
   /** Runs a hook other than @OnMessage with `args`; returns its result, or FAILED after logging and closing. */
@@ -187,41 +180,31 @@ export class Dispatcher implements SocketLifecycle {
     if (isThenable(result)) result.then(undefined, (err: unknown) => this.fail(kind, err));
   }
 
+  /** User code failed: the one place (handleUserError) logs it and picks the close code. */
   private fail(kind: HookKind, err: unknown): void {
     if (kind !== 'close') {
       this.stopped = true;
-      this.queue.length = 0;
+      this.queue.clear();
     }
     if (kind === 'message' || kind === 'open') this.busy = false; // the failure is that handler's settlement
-    // A write racing the peer's close is not a bug in the handler.
-    const expected = err instanceof WebSocketClosedError && !this.conn.isOpen;
-    if (!expected) this.logger.error(`wsgate: ${describeHook(this.def, kind)} failed:`, err);
-    if (this.conn.isOpen) this.closeFor(err);
+    handleUserError(this.conn, this.logger, describeHook(this.def, kind), err);
     if (this.ended) this.disposeWhenIdle();
   }
 
-  private closeFor(err: unknown): void {
-    try {
-      if (err instanceof WebSocketError) {
-        void this.conn.close(err.code, err.reason);
-        return;
-      }
-    } catch (invalid) {
-      this.logger.error(`wsgate: ${this.def.name}: WebSocketError with an invalid close code, closing with 1011:`, invalid);
-    }
-    void this.conn.close(CloseCode.internalError, 'Internal error');
-  }
-
-  /** SocketLifecycle: our close() was called, so reading resumes whatever the queue holds. */
+  /**
+   * SocketLifecycle: our close() was called. Nothing more is delivered: waiting messages are
+   * dropped, reading resumes so the peer's close frame is seen, and what still arrives is discarded.
+   */
   onClosing(): void {
-    this.closing = true;
-    if (this.paused) this.resume();
+    this.stopped = true;
+    this.queue.clear();
+    this.queue.startDiscarding();
   }
 
   /** SocketLifecycle: the socket has closed. Waiting messages are dropped, as tornado never reads them. */
   onEnded(): void {
     this.ended = true;
-    this.queue.length = 0;
+    this.queue.clear();
     const finish = (): void => {
       this.closeDone = true;
       this.conn[kFinished]();

@@ -185,7 +185,6 @@ describe('handler errors', () => {
   it.each([
     ['sync', 1011, 'Internal error', /FailingGateway\.message \(@OnMessage\) failed: Error: sync failure on boom/],
     ['async', 1011, 'Internal error', /FailingGateway\.message \(@OnMessage\) failed: Error: async failure on boom/],
-    ['custom', 4003, 'nope', /FailingGateway\.message \(@OnMessage\) failed: WebSocketError/],
     ['invalid-code', 1011, 'Internal error', /invalid close code/],
   ])('a %s failure closes with %d, runs @OnClose, logs the gateway, and leaves other connections alone', async (how, code, reason, logLine) => {
     const { url, logger } = await startApp(gateways);
@@ -198,6 +197,17 @@ describe('handler errors', () => {
     await eventually(() => closes.some((c) => c.gateway === `FailingGateway/${how}`), '@OnClose of the failed connection');
     bystander.send('still here');
     expect((await nextMessage(bystander)).data).toBe('still here');
+  });
+
+  it('a deliberate WebSocketError(4003) closes with its code and is logged at debug level only, without a stack', async () => {
+    const { url, logger } = await startApp(gateways);
+    const ws = await connect(url('/fail/custom'));
+    const end = closed(ws);
+    ws.send('boom');
+    expect(await end).toEqual({ code: 4003, reason: 'nope' });
+    await eventually(() => closes.some((c) => c.gateway === 'FailingGateway/custom'), '@OnClose of the refused connection');
+    expect(logger.errors).toEqual([]);
+    expect(logger.debugs).toEqual(['wsgate: FailingGateway.message (@OnMessage) closed the connection with 4003 "nope"']);
   });
 
   it('closes with 1011 when @OnOpen throws, delivers no message, and still runs @OnClose', async () => {
