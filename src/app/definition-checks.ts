@@ -88,13 +88,14 @@ function checkConstructor(name: string, cls: GatewayClass): void {
   for (let i = 0; i < types.length; i++) {
     const problem = UNRESOLVABLE.get(types[i]);
     if (tokens[i] !== undefined || problem === undefined) continue;
-    // tsyringe reads @inject tokens from the class being resolved only, never from its base class.
+    // tsyringe reads the @inject tokens of the class it resolves; a base class's tokens count only
+    // once a tsyringe decorator on the base (@injectable() …) has written them into its parameter types.
     const inheritedToken = from !== cls && (Reflect.getOwnMetadata(INJECTION_TOKENS, from) as Tokens | undefined)?.[i] !== undefined;
     const where = from === cls ? 'constructor' : `constructor (inherited from ${className(from)})`;
     throw new GatewayDefinitionError(
       `${name}: ${where} parameter ${i + 1} is typed as ${problem}, which the container cannot resolve. ` +
         (inheritedToken
-          ? `The @inject on ${className(from)}'s constructor does not apply to ${name}: give ${name} its own constructor with @inject(token) on that parameter`
+          ? `The @inject on ${className(from)}'s constructor does not apply to ${name}: decorate ${className(from)} with @injectable(), or give ${name} its own constructor with @inject(token) on that parameter`
           : 'Add @inject(token) to that parameter, or type it with a class imported as a value'),
     );
   }
