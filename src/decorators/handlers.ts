@@ -58,7 +58,8 @@ export function OnOpen(): HookDecorator<OpenHandler> {
 /**
  * Called for each message (`string` for text, `Buffer` for binary), one at a time and in order:
  * a returned promise holds back the next message. A returned value other than `undefined`
- * is sent back with `writeMessage`. Mirrors tornado's `on_message`.
+ * is sent back with `writeMessage`. Mirrors tornado's `on_message`. The method may declare the
+ * message as `string | Buffer`, as only one of them, or not at all; any other type does not compile.
  *
  * @example
  * ```ts
