@@ -8,7 +8,7 @@ import { connect, nextMessage } from '../helpers/ws-client';
 /** The error createApp throws for `gateways`, or undefined when it accepts them. */
 function definitionError(...gateways: Array<new (...args: never[]) => object>): GatewayDefinitionError | undefined {
   try {
-    void createApp({ gateways });
+    void createApp({ gateways }).close();
     return undefined;
   } catch (err) {
     if (err instanceof GatewayDefinitionError) return err;
