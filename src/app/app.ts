@@ -10,6 +10,7 @@ import { WebSocketServer, type ServerOptions } from 'ws';
 import { CloseCode, DEFAULTS, kHandshake, kSocket, noop } from '../constants';
 import { collectHooks, getOwnGatewayMetadata } from '../decorators/metadata';
 import { GatewayDefinitionError } from '../errors';
+import { checkGatewayClass, checkNotShadowed } from './definition-checks';
 import type { AppCloseOptions, AppOptions, GatewayOptions, Logger } from '../types';
 import { isValidCloseCode } from '../connection/websocket-connection';
 import { toPerMessageDeflate } from '../connection/compression';
@@ -111,6 +112,7 @@ function compileGateway(cls: GatewayClass, app: AppOptions, hub: Hub): Omit<Gate
   if (typeof cls !== 'function') throw new GatewayDefinitionError(`createApp: gateways must be classes, got ${typeof cls}`);
   const meta = getOwnGatewayMetadata(cls);
   if (meta?.path === undefined) throw new GatewayDefinitionError(`${name}: not decorated with @Gateway(path)`);
+  checkGatewayClass(name, cls, meta.path);
   checkGatewayOptions(name, meta.options);
   const o = { ...app, ...meta.options };
   return {
@@ -187,6 +189,7 @@ export function createApp(options: AppOptions): App {
           : `${partial.name}: path ${String(partial.path)} is already served by ${clash.name}`,
       );
     }
+    checkNotShadowed(partial, compiled);
     const compression = getOwnGatewayMetadata(cls)?.options.compression ?? options.compression;
     const def: GatewayDefinition = { ...partial, wss: createWebSocketServer(partial, compression, gatewayServer) };
     compiled.push(def);

@@ -1,12 +1,38 @@
 /**
  * Method decorators. Each records which method implements a hook; createApp validates them.
+ * Each is typed with the method signature it accepts, so a mistyped handler fails to compile
+ * (the error points at the decorator line).
  * @module
  */
 import { updateGatewayMetadata, type HookKind } from './metadata';
 
-function hookDecorator(kind: HookKind): MethodDecorator {
+/**
+ * A method decorator that accepts methods assignable to `F`. Legacy decorators see the method
+ * through `TypedPropertyDescriptor`, whose type argument is inferred from the decorated method.
+ */
+export type HookDecorator<F> = <T extends F>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>) => void;
+
+/** What `@OnOpen` accepts: the path parameters as strings (any number of them). */
+export type OpenHandler = (...params: string[]) => void | Promise<void>;
+/**
+ * What `@OnMessage()` accepts. A union rather than `(message: string | Buffer) => unknown`, so a
+ * handler that declares only the kind of frame it expects (`(m: string)`, `(m: Buffer)`) compiles,
+ * while `(m: number)` does not.
+ */
+export type MessageHandler = ((message: string) => unknown) | ((message: Buffer) => unknown);
+/** What `@OnClose` accepts. */
+export type CloseHandler = () => unknown;
+/** What `@CheckOrigin` accepts. */
+export type CheckOriginHandler = (origin: string) => boolean | Promise<boolean>;
+/** What `@Subprotocol` accepts: the offered subprotocols; `null`/`undefined` selects none. */
+export type SubprotocolHandler = (offered: string[]) => string | null | undefined | Promise<string | null | undefined>;
+/** What `@OnPing` / `@OnPong` accept: the frame's payload. */
+export type ControlFrameHandler = (data: Buffer) => unknown;
+
+// Records data only: every check happens once, in createApp.
+function hookDecorator<F>(kind: HookKind): HookDecorator<F> {
   return (target, method) => {
-    updateGatewayMetadata(target.constructor, (m) => {
+    updateGatewayMetadata((target as { constructor: object }).constructor, (m) => {
       const previous = m.hooks[kind];
       if (previous !== undefined && previous !== method) {
         return { ...m, conflicts: [...m.conflicts, { kind, methods: [previous, method] }] };
@@ -25,22 +51,24 @@ function hookDecorator(kind: HookKind): MethodDecorator {
  * @OnOpen() open(room: string) { this.conn.subscribe(`room:${room}`); }
  * ```
  */
-export function OnOpen(): MethodDecorator {
-  return hookDecorator('open');
+export function OnOpen(): HookDecorator<OpenHandler> {
+  return hookDecorator<OpenHandler>('open');
 }
 
 /**
  * Called for each message (`string` for text, `Buffer` for binary), one at a time and in order:
  * a returned promise holds back the next message. A returned value other than `undefined`
- * is sent back with `writeMessage`. Mirrors tornado's `on_message`.
+ * is sent back with `writeMessage`. Mirrors tornado's `on_message`. The method may declare the
+ * message as `string | Buffer`, as only one of them, or not at all; any other type does not compile.
  *
  * @example
  * ```ts
  * @OnMessage() onMessage(m: string) { return `You said: ${m}`; }
  * ```
  */
-export function OnMessage(): MethodDecorator {
-  return hookDecorator('message');
+export function OnMessage(): HookDecorator<MessageHandler>;
+export function OnMessage(): HookDecorator<MessageHandler> {
+  return hookDecorator<MessageHandler>('message');
 }
 
 /**
@@ -51,8 +79,8 @@ export function OnMessage(): MethodDecorator {
  * @OnClose() onClose() { console.log('closed', this.conn.closeCode); }
  * ```
  */
-export function OnClose(): MethodDecorator {
-  return hookDecorator('close');
+export function OnClose(): HookDecorator<CloseHandler> {
+  return hookDecorator<CloseHandler>('close');
 }
 
 /**
@@ -65,8 +93,8 @@ export function OnClose(): MethodDecorator {
  * @CheckOrigin() allow(origin: string) { return new URL(origin).hostname.endsWith('.example.com'); }
  * ```
  */
-export function CheckOrigin(): MethodDecorator {
-  return hookDecorator('checkOrigin');
+export function CheckOrigin(): HookDecorator<CheckOriginHandler> {
+  return hookDecorator<CheckOriginHandler>('checkOrigin');
 }
 
 /**
@@ -78,8 +106,8 @@ export function CheckOrigin(): MethodDecorator {
  * @Subprotocol() pick(offered: string[]) { return offered.includes('v2') ? 'v2' : null; }
  * ```
  */
-export function Subprotocol(): MethodDecorator {
-  return hookDecorator('subprotocol');
+export function Subprotocol(): HookDecorator<SubprotocolHandler> {
+  return hookDecorator<SubprotocolHandler>('subprotocol');
 }
 
 /**
@@ -90,8 +118,8 @@ export function Subprotocol(): MethodDecorator {
  * @OnPing() onPing(data: Buffer) { this.lastPing = Date.now(); }
  * ```
  */
-export function OnPing(): MethodDecorator {
-  return hookDecorator('ping');
+export function OnPing(): HookDecorator<ControlFrameHandler> {
+  return hookDecorator<ControlFrameHandler>('ping');
 }
 
 /**
@@ -102,6 +130,6 @@ export function OnPing(): MethodDecorator {
  * @OnPong() onPong(data: Buffer) { this.alive = true; }
  * ```
  */
-export function OnPong(): MethodDecorator {
-  return hookDecorator('pong');
+export function OnPong(): HookDecorator<ControlFrameHandler> {
+  return hookDecorator<ControlFrameHandler>('pong');
 }

@@ -27,6 +27,9 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** A `:name` segment of a string path. */
+const isParam = (segment: string): boolean => segment.startsWith(':');
+
 export function compileRoute<T>(path: string | RegExp, target: T): Route<T> {
   if (path instanceof RegExp) {
     const groupNames = Object.keys(new RegExp(`${path.source}|`).exec('')?.groups ?? {});
@@ -37,7 +40,7 @@ export function compileRoute<T>(path: string | RegExp, target: T): Route<T> {
   const source = path
     .split('/')
     .map((segment) => {
-      if (!segment.startsWith(':')) return escapeRegExp(segment);
+      if (!isParam(segment)) return escapeRegExp(segment);
       names.push(segment.slice(1));
       return '([^/]+)';
     })
@@ -49,6 +52,20 @@ export function compileRoute<T>(path: string | RegExp, target: T): Route<T> {
 export function samePath(a: string | RegExp, b: string | RegExp): boolean {
   if (typeof a === 'string' || typeof b === 'string') return a === b;
   return a.source === b.source && a.flags === b.flags;
+}
+
+/**
+ * True when `earlier`, registered first, matches every request path `later` matches, so `later`
+ * never receives a request. Decided exactly for string paths: a `:name` segment matches any
+ * non-empty segment. Exact string paths are looked up before any pattern, so they are never
+ * shadowed; whether a RegExp covers another pattern is not decided here (false).
+ */
+export function shadows(earlier: string | RegExp, later: string | RegExp): boolean {
+  if (typeof earlier !== 'string' || typeof later !== 'string') return false;
+  const a = earlier.split('/');
+  const b = later.split('/');
+  if (!a.some(isParam) || !b.some(isParam) || a.length !== b.length) return false;
+  return a.every((segment, i) => (isParam(segment) ? b[i] !== '' : segment === b[i]));
 }
 
 function decode(raw: string): string {
