@@ -17,7 +17,8 @@ import {
   websocketConnect,
 } from '../../src';
 import { kSocket } from '../../src/constants';
-import { eventually, startApp, type TestApp } from '../helpers/app';
+import { startApp, type TestApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 import { connectClient, rejectionOf } from '../helpers/client';
 
 interface Ended {

@@ -6,7 +6,7 @@
  */
 import { WebSocketClosedError, WebSocketHandshakeError, websocketConnect } from '../../src';
 import { startPeerServer, type PeerEvent, type PeerServer } from './helpers/python';
-import { eventually } from './helpers/servers';
+import { eventually } from '../helpers/eventually';
 
 type Client = Awaited<ReturnType<typeof websocketConnect>>;
 
@@ -116,7 +116,7 @@ describe.each([
 
     const noOffer = await connect(peer.url('/echo'));
     expect(noOffer.selectedSubprotocol).toBeUndefined();
-    await eventually(() => since('open').length === 3, 'the peer to report three opens');
+    await eventually(() => since('open').length === 3, 'the peer to report three opens', 10_000);
     expect(since('open').map((e) => e.subprotocol)).toEqual(['v2', null, null]);
   });
 

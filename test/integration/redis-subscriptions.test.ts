@@ -6,7 +6,8 @@
 import { createClient } from 'redis';
 import { BrokerError, createApp } from '../../src';
 import { RedisBroker } from '../../src/redis';
-import { eventually, startApp, type TestApp } from '../helpers/app';
+import { startApp, type TestApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 import { onCleanup } from '../helpers/cleanup';
 import { DroppingSubscriberGateway, hubOf, received, subscriber, subscriberConnections, SubscriberGateway } from '../helpers/topics';
 import { OwnedRedis, SHARED_REDIS_URL, subscriberCount, uniquePrefix } from './helpers/redis';

@@ -1,6 +1,7 @@
 import { Lifecycle, scoped } from 'tsyringe';
 import { CheckOrigin, Connection, Gateway, OnMessage, OnOpen, Subprotocol } from '../../src';
-import { eventually, startApp } from '../helpers/app';
+import { startApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 import { rawRequest, upgradeHeaders } from '../helpers/http';
 import { connect, nextMessage } from '../helpers/ws-client';
 

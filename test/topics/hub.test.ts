@@ -3,7 +3,8 @@
  * share (or do not share) a MemoryBus.
  */
 import { BrokerError, Connection, createApp, Gateway, GatewayDefinitionError, Hub, MemoryBroker, MemoryBus, OnMessage, WebSocketClosedError } from '../../src';
-import { eventually, startApp } from '../helpers/app';
+import { startApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 import { closed, collect, connect } from '../helpers/ws-client';
 import {
   DroppingSubscriberGateway,
