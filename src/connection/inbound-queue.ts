@@ -88,7 +88,7 @@ export class MessageQueue {
     return new Promise((resolve) => this.readers.push(resolve));
   }
 
-  /** Our close() was called: paused reading resumes so the peer's close frame can be read (PITFALLS). */
+  /** Our close() was called: paused reading resumes so the peer's close frame can be read (docs/ws-quirks.md#pausing-a-socket-stops-everything). */
   closingStarted(): void {
     this.closing = true;
     if (this.paused) this.resume();

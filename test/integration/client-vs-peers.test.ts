@@ -109,7 +109,7 @@ describe.each([
     expect(v2.selectedSubprotocol).toBe('v2');
     expect(await info(v2)).toMatchObject({ subprotocol: 'v2' });
 
-    // tornado's client rule (SPEC §6): a 101 that selects nothing is not an error
+    // tornado's client rule (docs/behaviour.md#client): a 101 that selects nothing is not an error
     const none = await connect(peer.url('/echo'), { subprotocols: ['v1'] });
     expect(none.selectedSubprotocol).toBeUndefined();
     expect(await request(none, 'still works')).toBe('still works');

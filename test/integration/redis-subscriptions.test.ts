@@ -1,5 +1,5 @@
 /**
- * SPEC §8 with RedisBroker: the Redis subscription of a topic follows its local subscribers even when
+ * Topics (docs/behaviour.md#topics) with RedisBroker: the Redis subscription of a topic follows its local subscribers even when
  * subscribe and unsubscribe race each other or the broker's replies, and a closed app opens no
  * Redis connection again. Real Redis at 127.0.0.1:6379 (unique channel prefixes per test).
  */

@@ -1,5 +1,5 @@
 /**
- * SPEC §8 across nodes: two apps in this process, each with its own RedisBroker (its own Redis
+ * Topics (docs/behaviour.md#topics) across nodes: two apps in this process, each with its own RedisBroker (its own Redis
  * connections), as two processes would have; plus samples/chat.ts started twice as real processes.
  * Needs redis-server (Debian's package): the shared server at 127.0.0.1:6379 and private ones the
  * tests start on free ports.

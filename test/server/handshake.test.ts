@@ -134,7 +134,7 @@ beforeEach(() => {
   offeredSeen = [];
 });
 
-describe('handshake answers (SPEC §5)', () => {
+describe('handshake answers (docs/behaviour.md#handshake)', () => {
   it('answers 404 for an unknown path without creating any gateway', async () => {
     const { port } = await startApp(gateways);
     const res = await rawRequest(port, '/nowhere', upgradeHeaders());
