@@ -1,5 +1,5 @@
 /**
- * Chat rooms on topics (SPEC §8): every member of `/chat/<room>` subscribes to `room:<room>`,
+ * Chat rooms on topics (docs/behaviour.md#topics): every member of `/chat/<room>` subscribes to `room:<room>`,
  * and what one member says is published to the others through the app's Hub. With `REDIS_URL`
  * set, rooms span every process started that way (RedisBroker); without it, one process
  * (MemoryBroker).

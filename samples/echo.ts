@@ -1,5 +1,5 @@
 /**
- * The seed example (SPEC §1): ws://localhost:8888/websocket answers "You said: …", and
+ * The seed example (the README's "Example"): ws://localhost:8888/websocket answers "You said: …", and
  * http://localhost:8888/ serves a page that uses it. Run with `npm start`.
  */
 import 'reflect-metadata';

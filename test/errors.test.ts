@@ -1,6 +1,6 @@
 import * as wsgate from '../src';
 
-describe('error classes (SPEC §7)', () => {
+describe('error classes (docs/behaviour.md#errors)', () => {
   it.each([
     ['WebSocketClosedError', new wsgate.WebSocketClosedError()],
     ['WebSocketHandshakeError', new wsgate.WebSocketHandshakeError('refused', 403)],

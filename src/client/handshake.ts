@@ -8,7 +8,7 @@ import { TimeoutError, WebSocketConnectError, WebSocketHandshakeError } from '..
 
 /**
  * Reads and removes `Sec-WebSocket-Protocol` from a 101 answer, before ws looks at it (ws would
- * abort a 101 that selects none of the offered protocols; tornado and SPEC §6 accept it).
+ * abort a 101 that selects none of the offered protocols; tornado and docs/behaviour.md#client accept it).
  * Returns the selected protocol (`undefined` for none), or an error when the server selected
  * one that was not offered.
  */

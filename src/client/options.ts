@@ -104,8 +104,8 @@ function parseOffer(value: string): string[] {
 
 /**
  * Merges headers (request headers win) and takes the subprotocol offer out of them: wsgate sends
- * `Sec-WebSocket-Protocol` itself so that it, not ws, checks the server's answer (PITFALLS: ws
- * aborts a 101 that selects none of the offered protocols; SPEC §6 accepts it).
+ * `Sec-WebSocket-Protocol` itself so that it, not ws, checks the server's answer (docs/ws-quirks.md#the-ws-client-and-subprotocols:
+ * ws aborts a 101 that selects none of the offered protocols; docs/behaviour.md#client accepts it).
  */
 export function resolveConnectOptions(target: string | URL | ConnectRequest, options: ConnectOptions = {}): ResolvedConnectOptions {
   const request: ConnectRequest = typeof target === 'string' || target instanceof URL ? { url: target } : target;

@@ -1,5 +1,5 @@
 /**
- * Encoding of outgoing messages (SPEC §4 writeMessage rules) and decoding of incoming frames.
+ * Encoding of outgoing messages (writeMessage's rules, docs/behaviour.md#connection) and decoding of incoming frames.
  * @module
  */
 import type { OutgoingMessage } from '../types';

@@ -132,7 +132,7 @@ export class Dispatcher implements SocketLifecycle {
   }
 
   /**
-   * Sends a handler's return value (SPEC: "sent back with writeMessage", minus the promise nobody
+   * Sends a handler's return value (as writeMessage would, docs/behaviour.md#gateways-and-decorators, without the promise nobody
    * sees). Returns true when the next message must wait for the flush: only while the socket
    * already buffers more than the high-water mark, so a fast sender still meets backpressure.
    * A value returned after the connection started closing has nowhere to go and is dropped,

@@ -1,5 +1,5 @@
 /**
- * The HTTP side of the handshake: the checks of SPEC §5 in tornado's order, and the plain-text
+ * The HTTP side of the handshake: the checks of docs/behaviour.md#handshake in tornado's order, and the plain-text
  * answers that reject a request without leaving its socket half-open.
  * @module
  */

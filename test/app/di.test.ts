@@ -1,6 +1,7 @@
 import { container as rootContainer, inject, injectable, Lifecycle, scoped, singleton } from 'tsyringe';
 import { Connection, Gateway, OnClose, OnMessage } from '../../src';
-import { eventually, startApp } from '../helpers/app';
+import { startApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 import { collect, connect, nextMessage } from '../helpers/ws-client';
 
 let sessionIds = 0;

@@ -10,10 +10,12 @@ import { performance } from 'node:perf_hooks';
 import { Lifecycle, scoped } from 'tsyringe';
 import type WebSocket from 'ws';
 import { Connection, createApp, Gateway, OnClose, OnMessage, OnOpen } from '../../src';
-import { eventually, memoryLogger, startApp } from '../helpers/app';
+import { memoryLogger, startApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 import { onCleanup } from '../helpers/cleanup';
 import { rawRequest, upgradeHeaders } from '../helpers/http';
-import { Opcode, RawPeer } from '../helpers/raw-peer';
+import { Opcode } from '../helpers/frames';
+import { RawPeer } from '../helpers/raw-peer';
 import { closed, collect, connect } from '../helpers/ws-client';
 
 const PAYLOAD = Buffer.alloc(512 * 1024, 7);

@@ -1,5 +1,5 @@
 /**
- * websocketConnect against a wsgate app (SPEC §6): echo by readMessage, iteration and callback,
+ * websocketConnect against a wsgate app (docs/behaviour.md#client): echo by readMessage, iteration and callback,
  * subprotocols, headers, close codes both ways, refused handshakes, ping, compression, 1009.
  */
 import { once } from 'node:events';
@@ -17,7 +17,8 @@ import {
   websocketConnect,
 } from '../../src';
 import { kSocket } from '../../src/constants';
-import { eventually, startApp, type TestApp } from '../helpers/app';
+import { startApp, type TestApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 import { connectClient, rejectionOf } from '../helpers/client';
 
 interface Ended {
@@ -29,7 +30,7 @@ const ended: Ended[] = [];
 const pings: string[] = [];
 let handled = 0;
 
-/** The SPEC §1 echo, plus commands that make the server act: close, selected protocol, headers, big. */
+/** The README's echo gateway, plus commands that make the server act: close, selected protocol, headers, big. */
 @Gateway('/websocket')
 class EchoGateway {
   constructor(private readonly conn: Connection) {
@@ -84,7 +85,7 @@ beforeEach(async () => {
 });
 
 describe('echo', () => {
-  test('writeMessage / readMessage: the SPEC §6 example, text, binary and JSON', async () => {
+  test('writeMessage / readMessage: the docs/behaviour.md#client example, text, binary and JSON', async () => {
     const conn = await connectClient(server.url('/websocket'), { connectTimeout: 5000 });
     await conn.writeMessage('Hello, world');
     expect(await conn.readMessage()).toBe('You said: Hello, world');

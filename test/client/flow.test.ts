@@ -6,7 +6,8 @@
 import type WebSocket from 'ws';
 import { Connection, Gateway, OnClose, OnMessage, WebSocketClosedError, WebSocketError, websocketConnect, type IncomingMessage } from '../../src';
 import { kSocket } from '../../src/constants';
-import { eventually, startApp, type TestApp } from '../helpers/app';
+import { startApp, type TestApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 import { connectClient, readRequestHead, rejectionOf, answer101, startTcpServer } from '../helpers/client';
 
 const burst = { sent: 0, failed: 0, conns: [] as Connection[], closes: [] as Array<number | undefined> };

@@ -8,9 +8,9 @@ import { createServer } from 'node:net';
 import type WebSocket from 'ws';
 import { TimeoutError, WebSocketConnectError, WebSocketHandshakeError, websocketConnect } from '../../src';
 import { kSocket } from '../../src/constants';
-import { eventually } from '../helpers/app';
-import { answer101, connectClient, parseClientFrames, readRequestHead, rejectionOf, startHttpServer, startTcpServer } from '../helpers/client';
-import { frame, Opcode } from '../helpers/raw-peer';
+import { eventually } from '../helpers/eventually';
+import { answer101, connectClient, readRequestHead, rejectionOf, startHttpServer, startTcpServer } from '../helpers/client';
+import { frame, Opcode, parseFrames, type Frame } from '../helpers/frames';
 
 /** A server frame (unmasked). */
 const serverFrame = (opcode: number, payload: Buffer | string = Buffer.alloc(0)): Buffer => frame(opcode, payload, { mask: false });
@@ -180,7 +180,7 @@ describe('a server that goes away', () => {
     const conn = await connectClient(`ws://127.0.0.1:${server.port}/`, { pingInterval: 30, pingTimeout: 60 });
     expect(await conn.readMessage()).toBeNull();
     expect(conn.closeCode).toBeUndefined();
-    const frames = (): ReturnType<typeof parseClientFrames> => parseClientFrames(Buffer.concat(received));
+    const frames = (): Frame[] => parseFrames(Buffer.concat(received), 'client').frames;
     await eventually(() => frames().some((f) => f.opcode === Opcode.close), 'the close frame at the server');
     expect(frames()[0].opcode).toBe(Opcode.ping);
     const close = frames().find((f) => f.opcode === Opcode.close);

@@ -8,9 +8,11 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type WebSocket from 'ws';
 import { Gateway, OnClose, OnMessage } from '../../src';
 import { kSocket } from '../../src/constants';
-import { eventually, startApp } from '../helpers/app';
+import { startApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 import { connectClient } from '../helpers/client';
-import { frame, Opcode, RawPeer, type Frame } from '../helpers/raw-peer';
+import { frame, Opcode, type Frame } from '../helpers/frames';
+import { RawPeer } from '../helpers/raw-peer';
 import { connect, nextMessage } from '../helpers/ws-client';
 
 const MiB = 1024 * 1024;

@@ -4,9 +4,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Connection, Gateway, OnClose, OnMessage, OnPing, OnPong } from '../../src';
-import { eventually, startApp } from '../helpers/app';
-import { answer101, connectClient, parseClientFrames, readRequestHead, startTcpServer } from '../helpers/client';
-import { closePayload, frame, Opcode, RawPeer, type Frame } from '../helpers/raw-peer';
+import { startApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
+import { answer101, connectClient, readRequestHead, startTcpServer } from '../helpers/client';
+import { closePayload, frame, Opcode, parseFrames, type Frame } from '../helpers/frames';
+import { RawPeer } from '../helpers/raw-peer';
 
 /** Bounds are checked with this much room for a loaded machine; the failures they catch are far beyond it. */
 const SLACK_MS = 2000;
@@ -196,7 +198,7 @@ describe('client heartbeat', () => {
     // The server saw a ping, then the close frame, then the end of the TCP connection.
     const socket = server.sockets[0];
     await eventually(() => socket.readableEnded || socket.destroyed, 'the server end to see the cut');
-    const frames = parseClientFrames(Buffer.concat(received));
+    const frames = parseFrames(Buffer.concat(received), 'client').frames;
     expect(frames[0].opcode).toBe(Opcode.ping);
     const close = frames.find((f) => f.opcode === Opcode.close);
     expect(close && [close.payload.readUInt16BE(0), close.payload.subarray(2).toString()]).toEqual([1000, 'ping timed out']);
@@ -212,8 +214,8 @@ describe('client heartbeat', () => {
       });
     });
     const conn = await connectClient(`ws://127.0.0.1:${server.port}/`);
-    await eventually(() => parseClientFrames(Buffer.concat(received)).some((f) => f.opcode === Opcode.pong), 'the pong');
-    const pong = parseClientFrames(Buffer.concat(received)).find((f) => f.opcode === Opcode.pong);
+    await eventually(() => parseFrames(Buffer.concat(received), 'client').frames.some((f) => f.opcode === Opcode.pong), 'the pong');
+    const pong = parseFrames(Buffer.concat(received), 'client').frames.find((f) => f.opcode === Opcode.pong);
     expect(pong?.payload.toString()).toBe('marco');
     expect(conn.isOpen).toBe(true);
   });

@@ -40,12 +40,3 @@ export async function startApp(gateways: AppOptions['gateways'], options: Partia
   const { port } = await app.listen(0, '127.0.0.1');
   return { app, port, logger, url: (path) => `ws://127.0.0.1:${port}${path}` };
 }
-
-/** Resolves once `predicate` holds, checking after each turn of the event loop (bounded). */
-export async function eventually(predicate: () => boolean, what = 'condition', timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

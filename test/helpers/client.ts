@@ -9,6 +9,7 @@ import { createServer as createTcpServer, type AddressInfo, type Socket } from '
 import { ClientConnection, websocketConnect, type ConnectOptions, type ConnectRequest } from '../../src';
 import { kSocket } from '../../src/constants';
 import { onCleanup } from './cleanup';
+import { readHead } from './http';
 
 /** websocketConnect; the connection is terminated after the test. */
 export async function connectClient(target: string | ConnectRequest, options?: ConnectOptions): Promise<ClientConnection> {
@@ -73,17 +74,7 @@ export async function startHttpServer(handler: (req: IncomingMessage, res: Serve
 
 /** Reads a raw socket up to the end of the HTTP request head; returns its lower-cased headers. */
 export async function readRequestHead(socket: Socket): Promise<Record<string, string>> {
-  let head = '';
-  while (!head.includes('\r\n\r\n')) {
-    const [chunk] = (await once(socket, 'data')) as [Buffer];
-    head += chunk.toString('latin1');
-  }
-  const headers: Record<string, string> = {};
-  for (const line of head.slice(0, head.indexOf('\r\n\r\n')).split('\r\n').slice(1)) {
-    const i = line.indexOf(':');
-    headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
-  }
-  return headers;
+  return (await readHead(socket)).headers;
 }
 
 /** RFC 6455 §4.2.2: Sec-WebSocket-Accept for a Sec-WebSocket-Key. */
@@ -101,35 +92,4 @@ export function answer101(socket: Socket, headers: Record<string, string>, extra
     ...Object.entries(extra).map(([k, v]) => `${k}: ${v}`),
   ];
   socket.write(`${lines.join('\r\n')}\r\n\r\n`);
-}
-
-export interface ClientFrame {
-  opcode: number;
-  payload: Buffer;
-}
-
-/** Parses the (masked) frames a client sent; a trailing incomplete frame is ignored. */
-export function parseClientFrames(bytes: Buffer): ClientFrame[] {
-  const frames: ClientFrame[] = [];
-  let at = 0;
-  while (at + 2 <= bytes.length) {
-    let len = bytes[at + 1] & 0x7f;
-    let offset = at + 2;
-    if (len === 126) {
-      len = bytes.readUInt16BE(offset);
-      offset += 2;
-    } else if (len === 127) {
-      len = Number(bytes.readBigUInt64BE(offset));
-      offset += 8;
-    }
-    const masked = (bytes[at + 1] & 0x80) !== 0;
-    const key = masked ? bytes.subarray(offset, offset + 4) : undefined;
-    if (key) offset += 4;
-    if (offset + len > bytes.length) break;
-    const payload = Buffer.from(bytes.subarray(offset, offset + len));
-    if (key) for (let i = 0; i < len; i++) payload[i] ^= key[i & 3];
-    frames.push({ opcode: bytes[at] & 0x0f, payload });
-    at = offset + len;
-  }
-  return frames;
 }

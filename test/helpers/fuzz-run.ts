@@ -5,7 +5,8 @@
 import { Connection, Gateway, OnClose, OnMessage, OnOpen } from '../../src';
 import { buildCase, CATEGORIES, encodeFrame, Rng, type Category, type FuzzCase } from './fuzz';
 import type { Ending } from './fuzz-oracle';
-import { Opcode, RawPeer, type Frame } from './raw-peer';
+import { closePayload, Opcode, type Frame } from './frames';
+import { RawPeer } from './raw-peer';
 
 /** maxMessageSize of FuzzGateway: small, so that oversize cases stay cheap. */
 export const FUZZ_MAX_MESSAGE = 2048;
@@ -81,9 +82,7 @@ async function runCase(port: number, c: FuzzCase): Promise<string | undefined> {
   } else {
     if (end.kind === 'open') {
       await until(peer, () => data().length >= messages.length && pongFrames().length >= pongs.length);
-      const payload = Buffer.alloc(2);
-      payload.writeUInt16BE(1000);
-      peer.send(encodeFrame({ opcode: Opcode.close, payload }, new Rng(c.index)));
+      peer.send(encodeFrame({ opcode: Opcode.close, payload: closePayload(1000) }, new Rng(c.index)));
     }
     const f = await peer.closeFrame();
     peer.socket.end();

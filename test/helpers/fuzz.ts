@@ -3,6 +3,7 @@
  * expected answer comes from the oracle in fuzz-oracle.ts. Same seed, same bytes, same prediction.
  */
 import { predict, type Prediction } from './fuzz-oracle';
+import { frame, type FrameOptions } from './frames';
 
 /** mulberry32: small, fast, and good enough to drive a fuzzer reproducibly. */
 export class Rng {
@@ -34,34 +35,16 @@ export class Rng {
   }
 }
 
-export interface FrameSpec {
-  fin?: boolean;
-  rsv?: number;
+/** One frame of a case: what frames.ts's `frame()` takes, minus the mask key (drawn from the case's Rng). */
+export interface FrameSpec extends Omit<FrameOptions, 'maskKey'> {
   opcode: number;
-  mask?: boolean;
   payload?: Buffer;
-  /** Length field encoding: the smallest (default), or forced 16/64-bit (non-minimal, still accepted by ws). */
-  lengthForm?: 'min' | 16 | 64;
-  /** Length written in the header instead of the real one (a lie). For 64-bit, may exceed 2^53. */
-  declaredLength?: bigint;
 }
 
 /** Encodes one client frame (masked unless `mask: false`), with a mask key from `rng`. */
 export function encodeFrame(f: FrameSpec, rng: Rng): Buffer {
-  const payload = f.payload ?? Buffer.alloc(0);
-  const mask = f.mask ?? true;
-  const declared = f.declaredLength ?? BigInt(payload.length);
-  const form = f.lengthForm === undefined || f.lengthForm === 'min' ? (declared < 126n ? 7 : declared < 65536n ? 16 : 64) : f.lengthForm;
-  const head = Buffer.alloc(2 + (form === 16 ? 2 : form === 64 ? 8 : 0));
-  head[0] = ((f.fin ?? true) ? 0x80 : 0) | ((f.rsv ?? 0) << 4) | f.opcode;
-  head[1] = (mask ? 0x80 : 0) | (form === 7 ? Number(declared) : form === 16 ? 126 : 127);
-  if (form === 16) head.writeUInt16BE(Number(declared), 2);
-  if (form === 64) head.writeBigUInt64BE(declared, 2);
-  if (!mask) return Buffer.concat([head, payload]);
-  const key = rng.bytes(4);
-  const masked = Buffer.alloc(payload.length);
-  for (let i = 0; i < payload.length; i++) masked[i] = payload[i] ^ key[i & 3];
-  return Buffer.concat([head, key, masked]);
+  const { opcode, payload, ...options } = f;
+  return frame(opcode, payload, { ...options, maskKey: (f.mask ?? true) ? rng.bytes(4) : undefined });
 }
 
 const TEXT_POOL = ['a', 'b', 'z', ' ', '0', '~', 'é', 'ß', '€', 'ह', '中', '😀', '𝄞', '\u0000', '\n'];

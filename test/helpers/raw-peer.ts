@@ -6,51 +6,17 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { onCleanup } from './cleanup';
-
-export interface Frame {
-  fin: boolean;
-  /** RSV1–3 as a 3-bit number (RSV1 = 4: the frame is compressed under permessage-deflate). */
-  rsv: number;
-  opcode: number;
-  payload: Buffer;
-}
-
-export const Opcode = { continuation: 0, text: 1, binary: 2, close: 8, ping: 9, pong: 10 } as const;
-
-/** Builds one frame; client frames are masked unless `mask: false`. */
-export function frame(opcode: number, payload: Buffer | string = Buffer.alloc(0), opts: { fin?: boolean; mask?: boolean; rsv?: number } = {}): Buffer {
-  const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  const { fin = true, mask = true, rsv = 0 } = opts;
-  const len = data.length;
-  const lenBytes = len < 126 ? 0 : len < 65536 ? 2 : 8;
-  const head = Buffer.alloc(2 + lenBytes + (mask ? 4 : 0));
-  head[0] = (fin ? 0x80 : 0) | (rsv << 4) | opcode;
-  head[1] = (mask ? 0x80 : 0) | (len < 126 ? len : len < 65536 ? 126 : 127);
-  if (lenBytes === 2) head.writeUInt16BE(len, 2);
-  if (lenBytes === 8) head.writeBigUInt64BE(BigInt(len), 2);
-  if (!mask) return Buffer.concat([head, data]);
-  const key = randomBytes(4);
-  key.copy(head, 2 + lenBytes);
-  const masked = Buffer.alloc(len);
-  for (let i = 0; i < len; i++) masked[i] = data[i] ^ key[i & 3];
-  return Buffer.concat([head, masked]);
-}
-
-/** A close frame payload: 2-byte code + UTF-8 reason. */
-export function closePayload(code: number, reason: Buffer | string = ''): Buffer {
-  const r = typeof reason === 'string' ? Buffer.from(reason) : reason;
-  const b = Buffer.alloc(2 + r.length);
-  b.writeUInt16BE(code, 0);
-  r.copy(b, 2);
-  return b;
-}
+import { frame, Opcode, parseFrames, type Frame } from './frames';
+import { readHead, statusOf } from './http';
 
 export class RawPeer {
   readonly frames: Frame[] = [];
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private waiters: Array<() => void> = [];
   ended = false;
   private pongs = false;
+  /** Set when the server sent a frame no server may send (see parseFrames). */
+  private failure: Error | undefined;
 
   private constructor(
     readonly socket: Socket,
@@ -79,18 +45,10 @@ export class RawPeer {
       ...extraHeaders,
     };
     socket.write(`GET ${path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`);
-    let head = Buffer.alloc(0);
-    while (!head.includes('\r\n\r\n')) {
-      const [chunk] = (await once(socket, 'data')) as [Buffer];
-      head = Buffer.concat([head, chunk]);
-    }
-    const end = head.indexOf('\r\n\r\n') + 4;
-    const statusLine = head.subarray(0, head.indexOf('\r\n')).toString();
-    if (!statusLine.startsWith('HTTP/1.1 101')) throw new Error(`upgrade refused: ${statusLine}`);
-    const headerLines = head.subarray(0, end - 4).toString('latin1').split('\r\n').slice(1);
-    const responseHeaders = Object.fromEntries(headerLines.map((l) => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-    const peer = new RawPeer(socket, responseHeaders);
-    if (head.length > end) peer.onData(head.subarray(end));
+    const head = await readHead(socket);
+    if (statusOf(head.startLine) !== 101) throw new Error(`upgrade refused: ${head.startLine}`);
+    const peer = new RawPeer(socket, head.headers);
+    if (head.rest.length > 0) peer.onData(head.rest);
     return peer;
   }
 
@@ -107,6 +65,7 @@ export class RawPeer {
   /** Waits until a frame matching `predicate` has arrived (or the socket closed: then undefined). */
   async waitFor(predicate: (f: Frame) => boolean): Promise<Frame | undefined> {
     for (;;) {
+      if (this.failure) throw this.failure;
       const found = this.frames.find(predicate);
       if (found || this.ended) return found;
       await new Promise<void>((resolve) => this.waiters.push(resolve));
@@ -125,31 +84,17 @@ export class RawPeer {
   }
 
   private onData(chunk: Buffer): void {
-    this.buffer = Buffer.concat([this.buffer, chunk]);
-    for (;;) {
-      if (this.buffer.length < 2) break;
-      const b1 = this.buffer[1] & 0x7f;
-      let offset = 2;
-      let len = b1;
-      if (b1 === 126) {
-        if (this.buffer.length < 4) break;
-        len = this.buffer.readUInt16BE(2);
-        offset = 4;
-      } else if (b1 === 127) {
-        if (this.buffer.length < 10) break;
-        len = Number(this.buffer.readBigUInt64BE(2));
-        offset = 10;
+    try {
+      const { frames, rest } = parseFrames(Buffer.concat([this.buffer, chunk]), 'server');
+      this.buffer = rest;
+      for (const f of frames) {
+        this.frames.push(f);
+        if (this.pongs && f.opcode === Opcode.ping && !this.socket.destroyed) this.send(frame(Opcode.pong, f.payload));
       }
-      if (this.buffer.length < offset + len) break;
-      const f: Frame = {
-        fin: (this.buffer[0] & 0x80) !== 0,
-        rsv: (this.buffer[0] >> 4) & 0x07,
-        opcode: this.buffer[0] & 0x0f,
-        payload: this.buffer.subarray(offset, offset + len),
-      };
-      this.frames.push(f);
-      if (this.pongs && f.opcode === Opcode.ping && !this.socket.destroyed) this.send(frame(Opcode.pong, f.payload));
-      this.buffer = this.buffer.subarray(offset + len);
+    } catch (err) {
+      // A malformed server frame: every later waitFor rejects with it, and the socket is cut.
+      this.failure = err as Error;
+      this.socket.destroy();
     }
     this.wake();
   }

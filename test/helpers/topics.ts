@@ -3,7 +3,7 @@
  */
 import type WebSocket from 'ws';
 import { Connection, Gateway, Hub, OnMessage, OnOpen, type App } from '../../src';
-import { eventually } from './app';
+import { eventually } from './eventually';
 import { collect, connect } from './ws-client';
 
 /** Server-side connections of SubscriberGateway, in the order they opened. */

@@ -8,7 +8,8 @@ import type { Page } from 'playwright-core';
 import { CheckOrigin, Connection, Gateway, OnClose, OnMessage, OnOpen, Subprotocol, type IncomingMessage } from '../../src';
 import { startEcho } from '../../samples/echo';
 import { launchBrowser, runInPage, type TestBrowser } from './helpers/browser';
-import { eventually, startGatewayServer, startPageServer, type GatewayServer } from './helpers/servers';
+import { startGatewayServer, startPageServer, type GatewayServer } from './helpers/servers';
+import { eventually } from '../helpers/eventually';
 
 const ARTIFACTS = join(__dirname, 'artifacts');
 
@@ -326,7 +327,7 @@ describe('Chromium against wsgate', () => {
     expect(gs.answers[0].head).not.toMatch(/Sec-WebSocket-Protocol/i);
     expect(seenBy('proto', 'offered')).toEqual([expect.objectContaining({ offered: ['v1'] })]);
     // The server saw the socket open and then drop without a close frame: @OnClose ran with no code.
-    await eventually(() => seenBy('proto', 'close').length === 1, '@OnClose of the dropped connection');
+    await eventually(() => seenBy('proto', 'close').length === 1, '@OnClose of the dropped connection', 10_000);
     expect(seenBy('proto', 'close')).toEqual([expect.objectContaining({ code: undefined, reason: undefined })]);
   });
 
@@ -383,7 +384,7 @@ describe('Chromium against wsgate', () => {
     const closed = await runInPage<Closed>(page, AWAIT_CLOSE, { code: 4001, reason: 'page says bye' });
     // wsgate echoes the code (RFC 6455 §5.5.1), so the page's close is clean.
     expect(closed).toMatchObject({ code: 4001, wasClean: true });
-    await eventually(() => seenBy('echo', 'close').length === 1, '@OnClose');
+    await eventually(() => seenBy('echo', 'close').length === 1, '@OnClose', 10_000);
     expect(seenBy('echo', 'close')).toEqual([expect.objectContaining({ code: 4001, reason: 'page says bye' })]);
     expect(gs.app.connectionCount).toBe(0);
   });
@@ -395,7 +396,7 @@ describe('Chromium against wsgate', () => {
     const closed = await runInPage<Closed>(page, AWAIT_CLOSE, { send: 'close:4002:server says bye' });
     expect(closed).toEqual({ code: 4002, reason: 'server says bye', wasClean: true });
     // `await conn.close()` inside the handler resolved, after @OnClose ran.
-    await eventually(() => seenBy('echo', 'closeResolved').length === 1, 'conn.close() to resolve');
+    await eventually(() => seenBy('echo', 'closeResolved').length === 1, 'conn.close() to resolve', 10_000);
     const order = seenBy('echo').map((s) => s.type);
     expect(order.indexOf('close')).toBeLessThan(order.indexOf('closeResolved'));
     // Chromium answers with the same code (without the reason).

@@ -6,7 +6,7 @@
  */
 import { WebSocketClosedError, WebSocketHandshakeError, websocketConnect } from '../../src';
 import { startPeerServer, type PeerEvent, type PeerServer } from './helpers/python';
-import { eventually } from './helpers/servers';
+import { eventually } from '../helpers/eventually';
 
 type Client = Awaited<ReturnType<typeof websocketConnect>>;
 
@@ -109,14 +109,14 @@ describe.each([
     expect(v2.selectedSubprotocol).toBe('v2');
     expect(await info(v2)).toMatchObject({ subprotocol: 'v2' });
 
-    // tornado's client rule (SPEC §6): a 101 that selects nothing is not an error
+    // tornado's client rule (docs/behaviour.md#client): a 101 that selects nothing is not an error
     const none = await connect(peer.url('/echo'), { subprotocols: ['v1'] });
     expect(none.selectedSubprotocol).toBeUndefined();
     expect(await request(none, 'still works')).toBe('still works');
 
     const noOffer = await connect(peer.url('/echo'));
     expect(noOffer.selectedSubprotocol).toBeUndefined();
-    await eventually(() => since('open').length === 3, 'the peer to report three opens');
+    await eventually(() => since('open').length === 3, 'the peer to report three opens', 10_000);
     expect(since('open').map((e) => e.subprotocol)).toEqual(['v2', null, null]);
   });
 

@@ -3,7 +3,8 @@
  * 32 connections at a time, with the same checks as test/fuzz.test.ts (about 35 s on 2 cores).
  */
 import { Connection, Gateway, OnMessage } from '../../src';
-import { eventually, startApp } from '../helpers/app';
+import { startApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 import { FuzzGateway, runFuzz, serverMismatches, serverRecords } from '../helpers/fuzz-run';
 import { connect, nextMessage } from '../helpers/ws-client';
 

@@ -18,7 +18,8 @@ import {
   type IncomingMessage,
 } from '../../src';
 import { killAllPeers, runPeerClient } from './helpers/python';
-import { eventually, memoryLogger } from './helpers/servers';
+import { memoryLogger } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 
 interface Seen {
   path: string;
@@ -123,7 +124,7 @@ describe.each([
     const { port } = (await app.listen(0, '127.0.0.1')) as AddressInfo;
     ({ result } = await runPeerClient<ClientResult>(script, [`ws://127.0.0.1:${port}`]));
     // Every connection the script opened has ended on the server too.
-    await eventually(() => app.connectionCount === 0, 'every connection to end');
+    await eventually(() => app.connectionCount === 0, 'every connection to end', 10_000);
   });
 
   afterAll(async () => {
@@ -135,6 +136,7 @@ describe.each([
     expect(result.peer).toBe(peer);
     expect(result.errors).toEqual([]);
     expect(logger.errors).toEqual([]);
+    expect(logger.warnings).toEqual([]);
   });
 
   test('echo: text (ASCII and non-ASCII) and binary frames come back unchanged and typed', () => {

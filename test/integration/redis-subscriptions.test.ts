@@ -1,12 +1,13 @@
 /**
- * SPEC §8 with RedisBroker: the Redis subscription of a topic follows its local subscribers even when
+ * Topics (docs/behaviour.md#topics) with RedisBroker: the Redis subscription of a topic follows its local subscribers even when
  * subscribe and unsubscribe race each other or the broker's replies, and a closed app opens no
  * Redis connection again. Real Redis at 127.0.0.1:6379 (unique channel prefixes per test).
  */
 import { createClient } from 'redis';
 import { BrokerError, createApp } from '../../src';
 import { RedisBroker } from '../../src/redis';
-import { eventually, startApp, type TestApp } from '../helpers/app';
+import { startApp, type TestApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 import { onCleanup } from '../helpers/cleanup';
 import { DroppingSubscriberGateway, hubOf, received, subscriber, subscriberConnections, SubscriberGateway } from '../helpers/topics';
 import { OwnedRedis, SHARED_REDIS_URL, subscriberCount, uniquePrefix } from './helpers/redis';

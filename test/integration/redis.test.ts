@@ -1,5 +1,5 @@
 /**
- * SPEC §8 across nodes: two apps in this process, each with its own RedisBroker (its own Redis
+ * Topics (docs/behaviour.md#topics) across nodes: two apps in this process, each with its own RedisBroker (its own Redis
  * connections), as two processes would have; plus samples/chat.ts started twice as real processes.
  * Needs redis-server (Debian's package): the shared server at 127.0.0.1:6379 and private ones the
  * tests start on free ports.
@@ -10,7 +10,8 @@ import { createInterface } from 'node:readline';
 import { createClient } from 'redis';
 import { BrokerError, createApp, type App } from '../../src';
 import { RedisBroker } from '../../src/redis';
-import { eventually, startApp, type TestApp } from '../helpers/app';
+import { startApp, type TestApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 import { onCleanup } from '../helpers/cleanup';
 import { closed, collect, connect } from '../helpers/ws-client';
 import { DroppingSubscriberGateway, hubOf, received, subscriber, subscriberConnections, SubscriberGateway } from '../helpers/topics';

@@ -3,7 +3,8 @@ import { startEcho } from '../../samples/echo';
 import { ChatRoomGateway } from '../../samples/chat-room';
 import { createChatApp } from '../../samples/chat';
 import { onCleanup } from '../helpers/cleanup';
-import { eventually, startApp } from '../helpers/app';
+import { startApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 import { closed, collect, connect, nextMessage } from '../helpers/ws-client';
 
 function fetchText(url: string): Promise<{ status: number; body: string }> {

@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import { Lifecycle, scoped } from 'tsyringe';
 import WebSocket from 'ws';
 import { Connection, createApp, Gateway, OnClose, OnMessage, type Logger } from '../../src';
+import { eventually } from '../helpers/eventually';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
@@ -116,14 +117,6 @@ async function settle(): Promise<void> {
   }
 }
 
-async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 async function main(): Promise<void> {
   const cycles = Number(process.argv[2] ?? 20_000);
   const parallel = Number(process.argv[3] ?? 32);
@@ -135,14 +128,14 @@ async function main(): Promise<void> {
 
   // Warm up first (JIT, ws's and Node's lazily built pools), so the baseline is not flattered.
   await churn(url, warmup, parallel, Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>);
-  await waitFor(() => app.connectionCount === 0 && disposed === warmup, 'the warm-up connections to end');
+  await eventually(() => app.connectionCount === 0 && disposed === warmup, 'the warm-up connections to end', 30_000);
   await settle();
   const before = process.memoryUsage();
 
   const started = Date.now();
   await churn(url, cycles, parallel, counts);
   const churnMs = Date.now() - started;
-  await waitFor(() => app.connectionCount === 0 && closed === warmup + cycles && disposed === warmup + cycles, 'every connection to end');
+  await eventually(() => app.connectionCount === 0 && closed === warmup + cycles && disposed === warmup + cycles, 'every connection to end', 30_000);
   await settle();
   const after = process.memoryUsage();
 

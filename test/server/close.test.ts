@@ -1,6 +1,8 @@
 import { Connection, Gateway, OnClose, OnMessage, OnOpen, OnPing, WebSocketError } from '../../src';
-import { eventually, startApp } from '../helpers/app';
-import { closePayload, frame, Opcode, RawPeer } from '../helpers/raw-peer';
+import { startApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
+import { closePayload, frame, Opcode } from '../helpers/frames';
+import { RawPeer } from '../helpers/raw-peer';
 import { closed, collect, connect, nextMessage } from '../helpers/ws-client';
 
 interface CloseRecord {

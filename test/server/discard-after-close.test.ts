@@ -5,8 +5,10 @@
 import { Connection, Gateway, OnClose, OnMessage } from '../../src';
 import { kSocket } from '../../src/constants';
 import { netSocketOf } from '../../src/connection/ws-internals';
-import { eventually, startApp } from '../helpers/app';
-import { frame, Opcode, RawPeer } from '../helpers/raw-peer';
+import { startApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
+import { frame, Opcode } from '../helpers/frames';
+import { RawPeer } from '../helpers/raw-peer';
 
 describe('messages after our close()', () => {
   it('a peer that ignores the close frame and keeps sending: none of it reaches the busy handler, the socket reads on', async () => {

@@ -4,7 +4,8 @@
  * To replay one failing case: buildCase(seed, index, FUZZ_MAX_MESSAGE) gives its bytes.
  */
 import { Connection, Gateway, OnMessage } from '../../src';
-import { eventually, startApp } from '../helpers/app';
+import { startApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 import { CATEGORIES } from '../helpers/fuzz';
 import { FuzzGateway, runFuzz, serverMismatches, serverRecords } from '../helpers/fuzz-run';
 import { connect, nextMessage } from '../helpers/ws-client';

@@ -1,6 +1,7 @@
 import { Lifecycle, scoped } from 'tsyringe';
 import { CheckOrigin, Connection, Gateway, OnMessage, OnOpen, Subprotocol } from '../../src';
-import { eventually, startApp } from '../helpers/app';
+import { startApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 import { rawRequest, upgradeHeaders } from '../helpers/http';
 import { connect, nextMessage } from '../helpers/ws-client';
 
@@ -133,7 +134,7 @@ beforeEach(() => {
   offeredSeen = [];
 });
 
-describe('handshake answers (SPEC §5)', () => {
+describe('handshake answers (docs/behaviour.md#handshake)', () => {
   it('answers 404 for an unknown path without creating any gateway', async () => {
     const { port } = await startApp(gateways);
     const res = await rawRequest(port, '/nowhere', upgradeHeaders());

@@ -6,7 +6,8 @@
 import WebSocket from 'ws';
 import { CheckOrigin, Connection, Gateway, OnClose, OnMessage, OnOpen, OnPing, OnPong, Subprotocol } from '../../src';
 import { Lifecycle, scoped } from 'tsyringe';
-import { eventually, startApp } from '../helpers/app';
+import { startApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 import { onCleanup } from '../helpers/cleanup';
 import { connect, nextMessage } from '../helpers/ws-client';
 

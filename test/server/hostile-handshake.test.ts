@@ -7,10 +7,11 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { Lifecycle, scoped } from 'tsyringe';
 import WebSocket from 'ws';
 import { CheckOrigin, Connection, Gateway, OnClose, OnMessage } from '../../src';
-import { eventually, startApp } from '../helpers/app';
+import { startApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 import { onCleanup } from '../helpers/cleanup';
 import { rawRequest, upgradeHeaders } from '../helpers/http';
-import { frame, Opcode } from '../helpers/raw-peer';
+import { frame, Opcode, parseFrames } from '../helpers/frames';
 import { closed, connect, nextMessage } from '../helpers/ws-client';
 
 let created = 0;
@@ -298,12 +299,8 @@ describe('frames that arrive before the 101', () => {
     socket.write(frame(Opcode.text, 'third'));
     const texts = (): string[] => {
       const raw = Buffer.from(received(), 'latin1');
-      const out: string[] = [];
-      // Server frames are unmasked; these replies are short (7-bit length).
-      for (let i = raw.indexOf('\r\n\r\n') + 4; i > 3 && i + 2 <= raw.length && i + 2 + raw[i + 1] <= raw.length; i += 2 + raw[i + 1]) {
-        out.push(raw.subarray(i + 2, i + 2 + raw[i + 1]).toString());
-      }
-      return out;
+      const end = raw.indexOf('\r\n\r\n');
+      return end === -1 ? [] : parseFrames(raw.subarray(end + 4), 'server').frames.map((f) => f.payload.toString());
     };
     await eventually(() => texts().length === 3, 'three echoes');
     expect(received()).toMatch(/^HTTP\/1\.1 101 /);

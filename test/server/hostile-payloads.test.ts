@@ -5,8 +5,10 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Socket } from 'node:net';
 import { Connection, Gateway, OnClose, OnMessage } from '../../src';
-import { eventually, startApp } from '../helpers/app';
-import { frame, Opcode, RawPeer } from '../helpers/raw-peer';
+import { startApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
+import { frame, Opcode } from '../helpers/frames';
+import { RawPeer } from '../helpers/raw-peer';
 import { closed, connect, nextMessage } from '../helpers/ws-client';
 
 let closes = 0;

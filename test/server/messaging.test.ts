@@ -2,7 +2,8 @@ import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
 import { Connection, Gateway, OnMessage, OnOpen, OnPing, WebSocketClosedError } from '../../src';
 import { kSocket } from '../../src/constants';
-import { eventually, startApp } from '../helpers/app';
+import { startApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 import { closed, collect, connect, nextMessage } from '../helpers/ws-client';
 
 let received: unknown[] = [];

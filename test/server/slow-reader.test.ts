@@ -4,8 +4,10 @@
  * it; pingTimeout or closeTimeout cut a reader that never comes back. (SECURITY.md, "Slow readers".)
  */
 import { Connection, Gateway, OnClose, OnMessage, OnOpen, WebSocketClosedError } from '../../src';
-import { eventually, startApp } from '../helpers/app';
-import { Opcode, RawPeer, frame } from '../helpers/raw-peer';
+import { startApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
+import { Opcode, frame } from '../helpers/frames';
+import { RawPeer } from '../helpers/raw-peer';
 
 const CHUNK = 64 * 1024;
 /** More than any loopback socket buffers can take: a writer that gets this far was never held back. */

@@ -1,9 +1,10 @@
 /**
- * SPEC §8 with the default MemoryBroker: topics inside one app, slow subscribers, and apps that
+ * Topics (docs/behaviour.md#topics) with the default MemoryBroker: topics inside one app, slow subscribers, and apps that
  * share (or do not share) a MemoryBus.
  */
 import { BrokerError, Connection, createApp, Gateway, GatewayDefinitionError, Hub, MemoryBroker, MemoryBus, OnMessage, WebSocketClosedError } from '../../src';
-import { eventually, startApp } from '../helpers/app';
+import { startApp } from '../helpers/app';
+import { eventually } from '../helpers/eventually';
 import { closed, collect, connect } from '../helpers/ws-client';
 import {
   DroppingSubscriberGateway,

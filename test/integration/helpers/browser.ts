@@ -11,7 +11,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 export const CHROMIUM = '/usr/bin/chromium';
 
 /**
- * The flags that work on this machine (shared/PITFALLS.md). LocalNetworkAccessChecks is disabled so
+ * The flags that work on this machine (docs/ws-quirks.md#launching-debians-chromium). LocalNetworkAccessChecks is disabled so
  * that a refusal the page sees can only come from the server. The fresh --user-data-dir is given to
  * playwright as launchPersistentContext's directory: playwright refuses it inside `args`.
  */

@@ -6,7 +6,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createApp, type App, type AppOptions, type Logger } from '../../../src';
+import { createApp, type App, type AppOptions } from '../../../src';
+import { memoryLogger } from '../../helpers/app';
 
 export const BLANK_PAGE = '<!doctype html><html><head><meta charset="utf-8"><title>wsgate test page</title></head><body><p id="status">ready</p></body></html>';
 
@@ -61,20 +62,9 @@ export interface GatewayServer {
   url(path: string): string;
   /** Status lines of every upgrade answer, in order. */
   readonly answers: UpgradeAnswer[];
+  /** What the app logged as an error or a warning (warnings prefixed `warn: `). */
   readonly errors: string[];
   stop(): Promise<void>;
-}
-
-/** A logger that keeps handler errors for assertions instead of printing them. */
-export function memoryLogger(): Logger & { errors: string[] } {
-  const errors: string[] = [];
-  const format = (message: string, details: unknown[]): string =>
-    [message, ...details.map((d) => (d instanceof Error ? `${d.name}: ${d.message}` : String(d)))].join(' ');
-  return {
-    errors,
-    error: (message: string, ...details: unknown[]) => void errors.push(format(message, details)),
-    warn: (message: string, ...details: unknown[]) => void errors.push(`warn: ${format(message, details)}`),
-  };
 }
 
 /**
@@ -103,7 +93,9 @@ export async function startGatewayServer(options: AppOptions): Promise<GatewaySe
     origin: `http://127.0.0.1:${port}`,
     url: (path) => `ws://127.0.0.1:${port}${path}`,
     answers,
-    errors: logger.errors,
+    get errors() {
+      return [...logger.errors, ...logger.warnings.map((w) => `warn: ${w}`)];
+    },
     stop() {
       stopping ??= (async () => {
         await app.close();
@@ -141,13 +133,4 @@ export function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
-}
-
-/** Resolves once `predicate` holds (checked every 10 ms), or rejects after timeoutMs. */
-export async function eventually(predicate: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
