@@ -4,6 +4,7 @@ export const CloseCode = {
   goingAway: 1001,
   protocolError: 1002,
   invalidPayload: 1007,
+  policyViolation: 1008,
   messageTooBig: 1009,
   internalError: 1011,
   tryAgainLater: 1013,

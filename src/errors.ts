@@ -83,3 +83,38 @@ export class GatewayDefinitionError extends Error {
 export class BrokerError extends Error {
   override name = 'BrokerError';
 }
+
+const kWsgateError = Symbol.for('wsgate.error');
+
+/**
+ * An error answer of the contract protocol. Thrown by a contract handler, it becomes an error reply
+ * `{ id, error: { code, message, data } }` (the connection stays open); a typed client's `call`
+ * rejects with it when the server answered with an error. `data` is checked against the
+ * contract's `errors[code]` schema when `validateOutgoing` is on.
+ *
+ * @example
+ * ```ts
+ * throw new MessageError('RATE_LIMITED', 'slow down', { retryAfterMs: 1000 });
+ * ```
+ */
+export class MessageError<Code extends string = string, Data = unknown> extends Error {
+  override name = 'MessageError';
+  /** Marks wsgate's errors across realms and copies of the package (see `MessageError.is`). */
+  readonly [kWsgateError] = true;
+  constructor(
+    /** The error code: one of the contract's `errors` or a code wsgate sends (`VALIDATION`, `INTERNAL`, …). */
+    readonly code: Code,
+    message = '',
+    /** Data declared for this code in the contract's `errors`. */
+    readonly data?: Data,
+    /** For `VALIDATION`: what was wrong and where (`path`: keys and indexes). */
+    readonly issues?: ReadonlyArray<{ message: string; path: ReadonlyArray<string | number> }>,
+  ) {
+    super(message || code);
+  }
+
+  /** Whether `value` is a `MessageError`, also one from another realm or another copy of wsgate. */
+  static is(value: unknown): value is MessageError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kWsgateError] === true && (value as Error).name === 'MessageError';
+  }
+}

@@ -20,6 +20,7 @@ export class InboundQueue<T> {
   private head = 0;
   private socket: Pausable | undefined;
   private paused = false;
+  private pausable = true;
   private discarding = false;
   /**
    * Resume at half the bound, not at empty: the consumer still has work while the socket refills,
@@ -29,6 +30,25 @@ export class InboundQueue<T> {
 
   constructor(private readonly maxQueued: number) {
     this.resumeAt = Math.floor(maxQueued / 2);
+  }
+
+  /** The bound: waiting messages at which the socket is paused. */
+  get bound(): number {
+    return this.maxQueued;
+  }
+
+  /** Whether the socket may be paused at the bound (see `setPausable`). */
+  get isPausable(): boolean {
+    return this.pausable;
+  }
+
+  /**
+   * `false` while this side awaits an answer from the peer (a paused socket would not read it):
+   * a paused socket resumes, and the consumer must refuse what goes beyond the bound itself.
+   */
+  setPausable(pausable: boolean): void {
+    this.pausable = pausable;
+    if (!pausable && this.paused) this.resume();
   }
 
   /** Messages waiting. */
@@ -50,7 +70,7 @@ export class InboundQueue<T> {
   push(message: T): void {
     if (this.discarding) return;
     this.items.push(message);
-    if (!this.paused && this.size >= this.maxQueued) {
+    if (!this.paused && this.pausable && this.size >= this.maxQueued) {
       this.paused = true;
       this.socket?.pause(); // ws still emits the rest of the chunk in hand, so the bound is soft by one read
     }

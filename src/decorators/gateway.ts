@@ -1,4 +1,5 @@
 import { injectable } from 'tsyringe';
+import type { ContractGatewayOptions } from '../protocol/contract';
 import type { GatewayOptions } from '../types';
 import { updateGatewayMetadata } from './metadata';
 
@@ -14,7 +15,7 @@ import { updateGatewayMetadata } from './metadata';
  * class ChatGateway { constructor(private readonly conn: Connection) {} … }
  * ```
  */
-export function Gateway(path: string | RegExp, options: GatewayOptions = {}): ClassDecorator {
+export function Gateway(path: string | RegExp, options: GatewayOptions & ContractGatewayOptions = {}): ClassDecorator {
   return (target) => {
     injectable()(target as unknown as new (...args: never[]) => unknown);
     updateGatewayMetadata(target, (m) => ({ ...m, path, options: { ...options } }));

@@ -4,6 +4,8 @@
  * (the error points at the decorator line).
  * @module
  */
+import type { ClientType, Contract, ContractDefinition, In, Out } from '../protocol/contract';
+import type { MessageContext } from '../protocol/context';
 import { updateGatewayMetadata, type HookKind } from './metadata';
 
 /**
@@ -20,6 +22,10 @@ export type OpenHandler = (...params: string[]) => void | Promise<void>;
  * while `(m: number)` does not.
  */
 export type MessageHandler = ((message: string) => unknown) | ((message: Buffer) => unknown);
+/** What `@OnMessage(contract, type)` accepts: checked against the contract's schemas for `type`. */
+export type ContractHandler<C extends ContractDefinition, T extends ClientType<C>> = C['client'][T] extends { stream: true }
+  ? (data: In<C, T>, ctx: MessageContext) => AsyncIterable<Out<C, T>>
+  : (data: In<C, T>, ctx: MessageContext) => Out<C, T> | Promise<Out<C, T>>;
 /** What `@OnClose` accepts. */
 export type CloseHandler = () => unknown;
 /** What `@CheckOrigin` accepts. */
@@ -67,8 +73,27 @@ export function OnOpen(): HookDecorator<OpenHandler> {
  * ```
  */
 export function OnMessage(): HookDecorator<MessageHandler>;
-export function OnMessage(): HookDecorator<MessageHandler> {
-  return hookDecorator<MessageHandler>('message');
+/**
+ * Handles the contract message `type` on a contract gateway (`@Gateway(path, { contract })`). The
+ * compiler checks the method against the contract: it receives `In<C, T>` (the payload schema's
+ * output) and a `MessageContext`, and returns `Out<C, T>` (the reply schema's input), or for a
+ * `stream` type is an `async *` generator yielding it. Errors point at this decorator's line.
+ *
+ * @example
+ * ```ts
+ * @OnMessage(chat, 'say')
+ * async say({ text }: In<typeof chat, 'say'>, ctx: MessageContext): Promise<Out<typeof chat, 'say'>> { … }
+ * ```
+ */
+export function OnMessage<C extends Contract, T extends ClientType<C>>(contract: C, type: T): HookDecorator<ContractHandler<C, T>>;
+export function OnMessage(contract?: Contract, type?: string): HookDecorator<MessageHandler> {
+  if (contract === undefined) return hookDecorator<MessageHandler>('message');
+  return (target, method) => {
+    updateGatewayMetadata((target as { constructor: object }).constructor, (m) => ({
+      ...m,
+      contractHandlers: [...m.contractHandlers, { contract, type: type as string, method }],
+    }));
+  };
 }
 
 /**

@@ -4,6 +4,7 @@
  * @module
  */
 import { kGatewayMetadata } from '../constants';
+import type { Contract, ContractGatewayOptions } from '../protocol/contract';
 import type { GatewayOptions } from '../types';
 
 /** The hooks a gateway can implement, named after what calls them. */
@@ -12,14 +13,16 @@ export type HookKind = 'open' | 'message' | 'close' | 'checkOrigin' | 'subprotoc
 export interface GatewayMetadata {
   /** Set by `@Gateway`; undefined on classes that only carry handler decorators (e.g. base classes). */
   readonly path?: string | RegExp;
-  readonly options: GatewayOptions;
+  readonly options: GatewayOptions & ContractGatewayOptions;
   /** Method name per hook. */
   readonly hooks: Readonly<Partial<Record<HookKind, string | symbol>>>;
+  /** `@OnMessage(contract, type)` handlers, in declaration order (createApp checks them against the contract). */
+  readonly contractHandlers: ReadonlyArray<{ contract: Contract; type: string; method: string | symbol }>;
   /** Hooks decorated on more than one method of this class, kept so createApp can name them. */
   readonly conflicts: ReadonlyArray<{ kind: HookKind; methods: Array<string | symbol> }>;
 }
 
-const EMPTY: GatewayMetadata = { options: {}, hooks: {}, conflicts: [] };
+const EMPTY: GatewayMetadata = { options: {}, hooks: {}, contractHandlers: [], conflicts: [] };
 
 /** The record written on `cls` itself (not inherited). */
 export function getOwnGatewayMetadata(cls: object): GatewayMetadata | undefined {
