@@ -59,6 +59,17 @@ function paramInfo(ctor: Ctor, reflect: MetadataReader): unknown[] {
   return params;
 }
 
+/**
+ * What `@inject(token)` records is `{ token, multiple: false, isOptional }`: the token itself for
+ * a required single value. @injectAll, transforms and optional injection stay as recorded (and are
+ * not planned).
+ */
+function injectedToken(param: unknown): unknown {
+  if (typeof param !== 'object' || param === null || 'transform' in param) return param;
+  const d = param as { token?: unknown; multiple?: unknown; isOptional?: unknown };
+  return 'token' in d && d.multiple === false && !d.isOptional ? d.token : param;
+}
+
 function isToken(value: unknown): value is InjectionToken<unknown> {
   return typeof value === 'function' || typeof value === 'string' || typeof value === 'symbol';
 }
@@ -95,7 +106,8 @@ class Planner {
     return { ctor, params: steps };
   }
 
-  private step(param: unknown, shared: boolean): Step {
+  private step(recorded: unknown, shared: boolean): Step {
+    const param = injectedToken(recorded);
     if (param === Connection) {
       if (shared) throw GIVE_UP;
       return { kind: 'connection' };
