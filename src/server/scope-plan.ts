@@ -157,8 +157,8 @@ export function planGateway(cls: Ctor, app: DependencyContainer): Plan | undefin
   if (typeof reflect.getMetadata !== 'function' || typeof reflect.getOwnMetadata !== 'function') return undefined;
   try {
     return new Planner(app, internals as ContainerInternals, reflect as MetadataReader).plan(cls);
-  } catch (err) {
-    if (err === GIVE_UP) return undefined;
-    throw err;
+  } catch {
+    // GIVE_UP, or internals shaped otherwise than expected: the child container is always right.
+    return undefined;
   }
 }
