@@ -24,7 +24,9 @@ function unsupported(): never {
 /**
  * What stands for the child container of a connection built from a plan: the instances it built
  * that have a `dispose()`, disposed in construction order, as tsyringe's child container does.
- * Only `dispose()` is used by the runtime; the rest of the container API is not available.
+ * Only `dispose()` is used by the runtime; the rest of the container API is not available. (It
+ * implements the whole interface because the handshake and the dispatcher carry a connection's scope
+ * as a `DependencyContainer`; typing that as `Pick<DependencyContainer, 'dispose'>` would drop the stubs.)
  */
 class PlannedScope implements DependencyContainer {
   constructor(private readonly disposables: readonly { dispose(): unknown }[]) {}
