@@ -7,6 +7,7 @@ export { CheckOrigin, OnClose, OnMessage, OnOpen, OnPing, OnPong, Subprotocol } 
 export { createApp } from './app/app';
 export type { App } from './app/app';
 export { Connection } from './server/connection';
+export type { HandshakeRequest } from './server/handshake-request';
 export { Hub } from './topics/hub';
 export { MemoryBroker, MemoryBus } from './topics/brokers/memory-broker';
 export type { MemoryBrokerOptions } from './topics/brokers/memory-broker';
