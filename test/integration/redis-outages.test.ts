@@ -4,6 +4,7 @@
  * redis-server processes the tests start on free ports (and kill by PID afterwards), plus the
  * shared server at 127.0.0.1:6379 for the crafted-bytes test.
  */
+import { runInThisContext } from 'node:vm';
 import { createClient } from 'redis';
 import WebSocket from 'ws';
 import { BrokerError } from '../../src';
@@ -107,8 +108,10 @@ describe('RedisBroker: many SUBSCRIBEs lost with the connection', () => {
   it('15 lost SUBSCRIBEs add no listener each (no MaxListenersExceededWarning) and all are subscribed after the reconnect', async () => {
     const warnings: Error[] = [];
     const onWarning = (warning: Error): void => void warnings.push(warning);
-    process.on('warning', onWarning);
-    onCleanup(() => process.off('warning', onWarning));
+    // jest gives each test file a copy of `process`; Node emits 'warning' on the real one.
+    const realProcess = runInThisContext('process') as NodeJS.Process;
+    realProcess.on('warning', onWarning);
+    onCleanup(() => realProcess.off('warning', onWarning));
     const redis = await OwnedRedis.start();
     // The connection drops long before any command times out: this is about the lost replies.
     const [a, b] = await twoNodes({ url: redis.url, prefix: uniquePrefix(), commandTimeout: 30_000 });
