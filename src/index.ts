@@ -8,6 +8,7 @@ export { createApp } from './app/app';
 export type { App } from './app/app';
 export { Connection } from './server/connection';
 export { Hub } from './topics/hub';
+export type { PublishOptions } from './topics/hub';
 export { MemoryBroker, MemoryBus } from './topics/brokers/memory-broker';
 export type { MemoryBrokerOptions } from './topics/brokers/memory-broker';
 export type { Broker, BrokerContext } from './topics/brokers/broker';
@@ -33,6 +34,5 @@ export type {
   IncomingMessage,
   Logger,
   OutgoingMessage,
-  PublishOptions,
   WriteOptions,
 } from './types';

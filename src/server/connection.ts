@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { kPubSub } from '../constants';
 import { WebSocketConnection } from '../connection/websocket-connection';
-import { subscribe, topicsOf, unsubscribe, type PubSubLink } from '../topics/registry';
+import { subscribe, topicsOf, unsubscribe, type PubSubLink, type Subscriber } from '../topics/registry';
 
 /**
  * One WebSocket connection on the server: what tornado's `WebSocketHandler` offers for output.
@@ -16,7 +16,7 @@ import { subscribe, topicsOf, unsubscribe, type PubSubLink } from '../topics/reg
  * }
  * ```
  */
-export class Connection extends WebSocketConnection {
+export class Connection extends WebSocketConnection implements Subscriber {
   /** @internal Built by the runtime for each upgrade request. */
   constructor(
     /** The handshake request (headers, url, remote address). Mirrors tornado's `self.request`. */

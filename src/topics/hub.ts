@@ -7,11 +7,20 @@ import { noop } from '../constants';
 import type { Broker } from './brokers/broker';
 import { decodeEnvelope, encodeEnvelope } from './envelope';
 import { BrokerError } from '../errors';
-import type { Logger, OutgoingMessage, PublishOptions } from '../types';
+import type { Logger, OutgoingMessage } from '../types';
+import type { Subscriber } from './registry';
 import { fanOut } from './fanout';
 import { encodeMessage } from '../connection/serialize';
 import { TopicRegistry } from './registry';
 import { JunkReport } from './junk-report';
+
+/** Options of `hub.publish`. */
+export interface PublishOptions {
+  /** A connection of this app that must not receive this message (typically the sender, `this.conn`). */
+  except?: Subscriber;
+  /** Send a string as a binary frame. */
+  binary?: boolean;
+}
 
 /** A topic's subscription at the broker, from its first local subscriber to its last. */
 interface Subscription {
