@@ -40,6 +40,10 @@ interface ClientState {
 
 const noop = (): void => undefined;
 
+/**
+ * A `RedisBroker` connection (internal): `client` is the node-redis client to send on now; `timed`
+ * bounds a command by `commandTimeout`; `whenBack` waits for a reconnect; `close` destroys it.
+ */
 export class RedisLink {
   /** The current client; replaced (never reused) when Redis stops answering. */
   client: RedisClient;
