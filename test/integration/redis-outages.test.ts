@@ -55,7 +55,9 @@ describe('RedisBroker: commandTimeout', () => {
     const subscribed = outcome(conn.subscribe('during'));
     sender.send('pub:before:from a handler');
     expect(await published).toBeInstanceOf(BrokerError);
+    expect(String(await published)).toMatch(/no reply from .* within 500 ms/);
     expect(await subscribed).toBeInstanceOf(BrokerError);
+    expect(String(await subscribed)).toMatch(/no reply from .* within 500 ms/);
     await eventually(() => received(sender).length === 1, 'the handler’s answer', 5000);
     expect(received(sender)).toEqual(['failed:BrokerError']);
     expect(a.logger.warnings.some((w) => /publisher: no reply within 500 ms/.test(w))).toBe(true);

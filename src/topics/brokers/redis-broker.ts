@@ -107,11 +107,15 @@ export class RedisBroker implements Broker {
   async publish(topic: string, payload: Buffer): Promise<void> {
     const link = this.publisher;
     if (!link || this.closed) throw new BrokerError(`RedisBroker: cannot publish to "${topic}": the broker is ${this.closed ? 'closed' : 'not started'}`);
+    const client = link.client;
+    link.sent(client);
     try {
-      const client = link.client;
-      await link.timed(client, client.publish(this.prefix + topic, payload), `PUBLISH to "${topic}"`);
+      await client.publish(this.prefix + topic, payload);
     } catch (err) {
-      throw this.failure(err, `publish to "${topic}" failed`);
+      const lost = link.lostReason(client);
+      throw lost ? new BrokerError(`RedisBroker: publish to "${topic}" failed: ${lost}`, { cause: err }) : this.failure(err, `publish to "${topic}" failed`);
+    } finally {
+      link.answered(client);
     }
   }
 
