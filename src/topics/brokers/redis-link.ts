@@ -108,7 +108,14 @@ export class RedisLink {
 
   answered(client: RedisClient): void {
     const state = this.states.get(client)!;
-    if (++state.head < state.sentAt.length) return;
+    if (++state.head < state.sentAt.length) {
+      // A publisher that always has something in flight never empties the list: drop the answered part.
+      if (state.head >= 1024 && state.head * 2 >= state.sentAt.length) {
+        state.sentAt.splice(0, state.head);
+        state.head = 0;
+      }
+      return;
+    }
     state.sentAt.length = 0;
     state.head = 0;
   }
@@ -125,8 +132,9 @@ export class RedisLink {
     if (this.closed || state.head >= state.sentAt.length) return;
     const age = Date.now() - state.sentAt[state.head];
     const ms = this.options.commandTimeout;
+    // Not ready: the connection is already being re-established, and node-redis rejects what was on it.
     if (age < ms || !client.isReady) {
-      this.watchdog = setTimeout(this.checkOldest, Math.max(ms - age, 1));
+      this.watchdog = setTimeout(this.checkOldest, age < ms ? ms - age : ms);
       return;
     }
     state.lost = `no reply from ${this.options.safeUrl} within ${ms} ms`;
