@@ -9,6 +9,7 @@ export type { App } from './app/app';
 export { Connection } from './server/connection';
 export type { HandshakeRequest } from './server/handshake-request';
 export { Hub } from './topics/hub';
+export type { PublishOptions } from './topics/hub';
 export { MemoryBroker, MemoryBus } from './topics/brokers/memory-broker';
 export type { MemoryBrokerOptions } from './topics/brokers/memory-broker';
 export type { Broker, BrokerContext } from './topics/brokers/broker';
@@ -35,6 +36,5 @@ export type {
   IncomingMessage,
   Logger,
   OutgoingMessage,
-  PublishOptions,
   WriteOptions,
 } from './types';

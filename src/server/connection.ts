@@ -1,6 +1,6 @@
 import { kPubSub } from '../constants';
 import { WebSocketConnection } from '../connection/websocket-connection';
-import { subscribe, topicsOf, unsubscribe, type PubSubLink } from '../topics/registry';
+import { subscribe, topicsOf, unsubscribe, type PubSubLink, type Subscriber } from '../topics/registry';
 import type { HandshakeRequest } from './handshake-request';
 
 /**
@@ -16,7 +16,7 @@ import type { HandshakeRequest } from './handshake-request';
  * }
  * ```
  */
-export class Connection extends WebSocketConnection {
+export class Connection extends WebSocketConnection implements Subscriber {
   /** @internal Built by the runtime for each upgrade request. */
   constructor(
     /**
