@@ -31,7 +31,9 @@ function isTsyringeIndex(exports: unknown): exports is { container: DependencyCo
  */
 function loadedCopies(): TsyringeCopy[] {
   const copies: TsyringeCopy[] = [];
-  for (const [file, mod] of Object.entries(require.cache)) {
+  // `require` exists in the CommonJS build (the only one that serves gateways); guarded all the same.
+  const cache = typeof require === 'function' ? require.cache : {};
+  for (const [file, mod] of Object.entries(cache)) {
     if (!/[\\/]tsyringe[\\/]/.test(file) || !isTsyringeIndex(mod?.exports)) continue;
     const { container } = mod.exports;
     if (!copies.some((c) => c.container === container)) copies.push({ dir: packageDir(file), container });
