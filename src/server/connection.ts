@@ -1,10 +1,10 @@
-import type { IncomingMessage } from 'node:http';
 import { kPubSub, kSession, noop } from '../constants';
 import type { ContractDefinition, ServerData, ServerEventType, ServerReply, ServerRequestType } from '../protocol/contract';
 import type { CallOptions } from '../protocol/pending-calls';
 import type { ContractSession } from './contract/session';
 import { WebSocketConnection } from '../connection/websocket-connection';
-import { subscribe, topicsOf, unsubscribe, type PubSubLink } from '../topics/registry';
+import { subscribe, topicsOf, unsubscribe, type PubSubLink, type Subscriber } from '../topics/registry';
+import type { HandshakeRequest } from './handshake-request';
 
 /**
  * One WebSocket connection on the server: what tornado's `WebSocketHandler` offers for output.
@@ -19,11 +19,14 @@ import { subscribe, topicsOf, unsubscribe, type PubSubLink } from '../topics/reg
  * }
  * ```
  */
-export class Connection<C extends ContractDefinition = ContractDefinition> extends WebSocketConnection {
+export class Connection<C extends ContractDefinition = ContractDefinition> extends WebSocketConnection implements Subscriber {
   /** @internal Built by the runtime for each upgrade request. */
   constructor(
-    /** The handshake request (headers, url, remote address). Mirrors tornado's `self.request`. */
-    readonly request: IncomingMessage,
+    /**
+     * The upgrade request (method, url, headers, remote address, TLS, query), as a snapshot taken at
+     * the handshake. Mirrors tornado's `self.request`.
+     */
+    readonly request: HandshakeRequest,
     /** Path parameters by name (and by index for RegExp paths). Mirrors tornado's `path_args`. */
     readonly params: Readonly<Record<string, string>>,
   ) {
