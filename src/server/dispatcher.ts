@@ -10,7 +10,7 @@ import { CloseCode, DEFAULTS, kAttach, kDispatcher, kFinished, kSend } from '../
 import type { HookKind } from '../decorators/metadata';
 import { WebSocketClosedError, WebSocketError } from '../errors';
 import type { IncomingMessage, Logger, OutgoingMessage } from '../types';
-import type { SocketLifecycle } from '../connection/websocket-connection';
+import { kCleanupStarted, type SocketLifecycle } from '../connection/websocket-connection';
 import type { Connection } from './connection';
 import { describeHook, type GatewayDefinition } from './definition';
 import { disposeScope } from './scope';
@@ -44,6 +44,8 @@ export class Dispatcher implements SocketLifecycle {
   // For whenDisposed() called before disposal started (app.close()); most connections never need it.
   private disposalWaiter: Promise<void> | undefined;
   private resolveDisposalWaiter: (() => void) | undefined;
+  /** Set by drain(): called once no handler runs. */
+  private idleWaiter: (() => void) | undefined;
   private ws!: WebSocket;
   private readonly instanceMethods: Record<string | symbol, Handler>;
   /** The @OnMessage method, looked up once. */
@@ -165,6 +167,7 @@ export class Dispatcher implements SocketLifecycle {
       this.deliver(message);
       if (this.ended) return this.disposeWhenIdle();
     }
+    if (!this.busy) this.idleWaiter?.();
   }
 
   private resume(): void {
@@ -222,6 +225,9 @@ export class Dispatcher implements SocketLifecycle {
   onEnded(): void {
     this.ended = true;
     this.queue.length = 0;
+    this.idleWaiter?.();
+    // A close() from here on (from @OnClose itself, or a handler it awaits) must not wait for @OnClose.
+    this.conn[kCleanupStarted]();
     const finish = (): void => {
       this.closeDone = true;
       this.conn[kFinished]();
@@ -243,6 +249,37 @@ export class Dispatcher implements SocketLifecycle {
     if (this.disposal || !this.closeDone || this.busy) return;
     this.disposal = disposeScope(this.container, this.logger, this.def.name);
     if (this.resolveDisposalWaiter) void this.disposal.then(this.resolveDisposalWaiter);
+  }
+
+  /** The gateway this connection belongs to. */
+  get gateway(): GatewayDefinition {
+    return this.def;
+  }
+
+  /** A handler (or @OnOpen) of this connection is running. */
+  get handlerRunning(): boolean {
+    return this.busy;
+  }
+
+  /** The socket has ended and @OnClose has not settled yet. */
+  get closeHookRunning(): boolean {
+    return this.ended && !this.closeDone;
+  }
+
+  /**
+   * Graceful drain: stops reading (the socket is paused until close() resumes it), drops the
+   * messages waiting and those still arriving, and settles once no handler is running (a running
+   * handler's reply is sent, ahead of any close frame).
+   */
+  drain(): Promise<void> {
+    this.stopped = true; // receive() drops from now on
+    this.queue.length = 0;
+    if (!this.paused && !this.ended) {
+      this.paused = true;
+      this.ws.pause();
+    }
+    if (!this.busy || this.ended) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.idleWaiter = resolve));
   }
 
   /** Settles once the connection's container has been disposed (awaited by app.close()). */

@@ -37,23 +37,21 @@ export function checkProtocolHeaders(req: IncomingMessage): Rejection | undefine
 }
 
 /**
- * The default origin rule (tornado's check_origin): the origin's host:port must equal the
- * request's Host header.
+ * The default origin rule (tornado's check_origin): the origin's `host[:port]` as written in the
+ * Origin header (not URL-normalised, so `https://h` does not match `Host: h:443`) must equal the
+ * request's Host header, case-insensitive. Opaque origins (`null`) never match.
  */
 export function isSameOrigin(origin: string, host: string | undefined): boolean {
   if (!host) return false;
-  let originHost: string;
-  try {
-    originHost = new URL(origin).host;
-  } catch {
-    return false;
-  }
-  // URL drops default ports ('http://h:80' → 'h'); Host headers may carry them, so compare both spellings.
-  const h = host.toLowerCase();
-  return originHost === h || originHost === h.replace(/:(80|443)$/, '');
+  const scheme = origin.indexOf('://');
+  if (scheme === -1) return false;
+  const rest = origin.slice(scheme + 3);
+  const end = rest.search(/[/?#]/);
+  const netloc = end === -1 ? rest : rest.slice(0, end);
+  return netloc.length > 0 && netloc.toLowerCase() === host.toLowerCase();
 }
 
-/** The offered subprotocols, in order (empty when none). */
+/** The offered subprotocols, in order (empty when none); empty list elements are ignored (RFC 7230 §7). */
 export function offeredSubprotocols(req: IncomingMessage): string[] {
   const header = req.headers['sec-websocket-protocol'];
   if (!header) return [];
@@ -61,6 +59,18 @@ export function offeredSubprotocols(req: IncomingMessage): string[] {
     .split(',')
     .map((p) => p.trim())
     .filter((p) => p.length > 0);
+}
+
+/**
+ * Rewrites Sec-WebSocket-Protocol without its empty elements (removed when nothing is left): ws's
+ * parser answers 400 to `a,,b` or `,,,`, which RFC 7230 §7 says to read as `a, b` and as no offer.
+ */
+export function normalizeSubprotocolHeader(req: IncomingMessage): string[] {
+  const offered = offeredSubprotocols(req);
+  if (req.headers['sec-websocket-protocol'] === undefined) return offered;
+  if (offered.length === 0) delete req.headers['sec-websocket-protocol'];
+  else req.headers['sec-websocket-protocol'] = offered.join(', ');
+  return offered;
 }
 
 /** Answers a request that arrived as an 'upgrade' event and ends its socket. */
