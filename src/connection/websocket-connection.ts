@@ -181,9 +181,8 @@ export abstract class WebSocketConnection {
 
   /**
    * Starts the closing handshake. From then on the connection is closed for writing. Resolves when
-   * the connection has ended (and, on the server, `@OnClose` has run). Idempotent. Called during
-   * or after the connection's own `@OnClose`, it resolves at once (it cannot wait for the hook that
-   * awaits it), as tornado's `close()` is then a no-op.
+   * the connection has ended (and, on the server, `@OnClose` has run). Idempotent. Called during or
+   * after the connection's own `@OnClose`, it resolves at once (tornado: a no-op).
    * Mirrors tornado's `close(code, reason)`.
    *
    * @param code RFC 6455 §7.4.1 close code; 1000 when only a reason is given.

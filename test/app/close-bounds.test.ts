@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { connect as tcpConnect, type AddressInfo } from 'node:net';
 import { Lifecycle, scoped } from 'tsyringe';
-import { BrokerError, Connection, createApp, Gateway, GatewayDefinitionError, OnClose, OnMessage, type App, type Broker } from '../../src';
+import { BrokerError, CheckOrigin, Connection, createApp, Gateway, GatewayDefinitionError, OnClose, OnMessage, type App, type Broker } from '../../src';
 import { eventually, memoryLogger, startApp } from '../helpers/app';
 import { onCleanup } from '../helpers/cleanup';
 import { rawRequest, upgradeHeaders } from '../helpers/http';
@@ -84,6 +84,29 @@ describe('app.close({ timeout }) bounds user code', () => {
     expect(await end).toEqual({ code: 1001, reason: 'Going Away' });
     expect(logger.errors).toEqual([expect.stringContaining('StuckOnCloseGateway.onClose (@OnClose) had not settled after 200 ms')]);
     expect(broker.closed).toBe(true);
+    expect(await connectError(port)).toBe('ECONNREFUSED');
+  });
+});
+
+describe('app.close() and handshakes held by a hook', () => {
+  let checking = 0;
+  @Gateway('/stuck-origin')
+  class StuckOriginGateway {
+    @CheckOrigin() check(): Promise<boolean> {
+      checking++;
+      return new Promise(() => undefined); // never settles
+    }
+    @OnMessage() echo(m: string): string {
+      return m;
+    }
+  }
+
+  it('answers 503 to a handshake whose @CheckOrigin never settles, and closes its server', async () => {
+    const { app, port } = await startApp([StuckOriginGateway], { closeTimeout: 60_000 });
+    const answer = rawRequest(port, '/stuck-origin', upgradeHeaders({ Host: `127.0.0.1:${port}`, Origin: 'http://elsewhere.test' }));
+    await eventually(() => checking === 1, '@CheckOrigin to be called');
+    await app.close({ timeout: 100 });
+    expect((await answer).status).toBe(503);
     expect(await connectError(port)).toBe('ECONNREFUSED');
   });
 });
