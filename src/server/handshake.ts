@@ -5,6 +5,7 @@
  */
 import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { RouteMatch } from './router';
 
 /** A refusal: the HTTP status, a short plain-text body, and extra headers. */
 export interface Rejection {
@@ -18,6 +19,19 @@ export function reject(status: number, message: string, headers?: OutgoingHttpHe
 }
 
 const KEY = /^[+/0-9A-Za-z]{22}==$/;
+
+/**
+ * The answer to a plain HTTP request (no 'upgrade' event), given how it routed: 426 for a gateway
+ * path (it needs an upgrade), 400 for an upgrade whose Connection header lacks 'upgrade' (Node never
+ * raises 'upgrade' for it), 404 elsewhere.
+ */
+export function answerPlainRequest(req: IncomingMessage, routed: RouteMatch<unknown> | Rejection | undefined): Rejection {
+  if (!routed) return reject(404, 'Not Found');
+  if ('status' in routed) return routed;
+  if (req.method !== 'GET') return reject(405, 'WebSocket upgrades must use GET.', { Allow: 'GET' });
+  if (req.headers.upgrade?.toLowerCase() === 'websocket') return reject(400, 'The Connection header must include "upgrade".');
+  return reject(426, 'This is a WebSocket endpoint: upgrade to "websocket".', { Upgrade: 'websocket', Connection: 'Upgrade, close' });
+}
 
 /** Method and Upgrade header (tornado checks these first), for a request that reached 'upgrade'. */
 export function checkUpgradeRequest(req: IncomingMessage): Rejection | undefined {

@@ -14,6 +14,7 @@ import { describeHook, type GatewayDefinition } from './definition';
 import { Dispatcher } from './dispatcher';
 import {
   abortSocket,
+  answerPlainRequest,
   checkProtocolHeaders,
   checkUpgradeRequest,
   isSameOrigin,
@@ -105,17 +106,13 @@ export class GatewayServer {
    * returns false, leaving the socket untouched, when no gateway serves the path.
    */
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
-    let match: RouteMatch<GatewayDefinition> | undefined;
-    try {
-      match = this.options.router.match(req.url ?? '/');
-    } catch (err) {
-      if (!(err instanceof MalformedPathError)) throw err;
-      socket.on('error', noop);
-      abortSocket(socket, reject(400, err.message));
-      return true;
-    }
+    const match = this.route(req);
     if (!match) return false;
     socket.on('error', noop); // a peer resetting mid-handshake is not an error of ours
+    if ('status' in match) {
+      abortSocket(socket, match); // a malformed path parameter of a gateway path: ours, 400
+      return true;
+    }
     this.handshake({ req, socket, head, match }).catch((err: unknown) => {
       this.options.logger.error('wsgate: unexpected error during the handshake:', err);
       abortSocket(socket, INTERNAL_ERROR);
@@ -129,7 +126,7 @@ export class GatewayServer {
    * 404 elsewhere.
    */
   readonly handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    respond(res, this.plainRequestAnswer(req));
+    respond(res, answerPlainRequest(req, this.route(req)));
   };
 
   /**
@@ -142,20 +139,13 @@ export class GatewayServer {
     for (const socket of this.handshakes) abortSocket(socket, SHUTTING_DOWN);
   }
 
-  private plainRequestAnswer(req: IncomingMessage): Rejection {
-    let match: RouteMatch<GatewayDefinition> | undefined;
+  private route(req: IncomingMessage): RouteMatch<GatewayDefinition> | Rejection | undefined {
     try {
-      match = this.options.router.match(req.url ?? '/');
+      return this.options.router.match(req.url ?? '/');
     } catch (err) {
       if (err instanceof MalformedPathError) return reject(400, err.message);
       throw err;
     }
-    if (!match) return reject(404, 'Not Found');
-    if (req.method !== 'GET') return reject(405, 'WebSocket upgrades must use GET.', { Allow: 'GET' });
-    if (req.headers.upgrade?.toLowerCase() === 'websocket') {
-      return reject(400, 'The Connection header must include "upgrade".');
-    }
-    return reject(426, 'This is a WebSocket endpoint: upgrade to "websocket".', { Upgrade: 'websocket', Connection: 'Upgrade, close' });
   }
 
   private async handshake(h: Handshake): Promise<void> {
