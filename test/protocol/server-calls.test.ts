@@ -3,7 +3,7 @@
  * (answer, error, timeout with $cancel, close, validation of the answer), and OVERLOADED while the
  * server awaits the client (the socket is never paused then, so the answer can be read).
  */
-import { Connection, Gateway, MessageError, OnMessage, OnOpen, TimeoutError, WebSocketClosedError, type In, type MessageContext, type Out } from '../../src';
+import { Connection, Gateway, Hub, MessageError, OnMessage, OnOpen, TimeoutError, WebSocketClosedError, type In, type MessageContext, type Out } from '../../src';
 import { memoryLogger, startApp } from '../helpers/app';
 import { eventually } from '../helpers/eventually';
 import { chat, JsonPeer } from './fixtures';
@@ -131,5 +131,37 @@ describe('conn.send and conn.call', () => {
     peer.send({ id: request.id, data: false }); // read although 11 messages came after it
     for (let i = 0; i < 4; i++) expect(await peer.answer(i)).toEqual({ id: i, data: { id: `q${i}` } });
     expect(outcomes).toEqual([false]);
+  });
+});
+
+describe('hub.publish of a contract event', () => {
+  it('sends the envelope to every subscriber but the one excepted; a request type or an unknown type is a TypeError', async () => {
+    @Gateway('/room', { contract: chat })
+    class RoomGateway {
+      constructor(
+        private readonly conn: Connection<typeof chat>,
+        private readonly hub: Hub,
+      ) {}
+      @OnOpen() open(): Promise<void> {
+        return this.conn.subscribe('room');
+      }
+      @OnMessage(chat, 'say') async say({ text }: In<typeof chat, 'say'>): Promise<Out<typeof chat, 'say'>> {
+        await this.hub.publish('room', chat, 'message', { text }, { except: this.conn });
+        return { id: text };
+      }
+      @OnMessage(chat, 'typing') typing(): void {
+        // @ts-expect-error 'confirm' is a request, not an event
+        expect(() => this.hub.publish('room', chat, 'confirm', { question: 'q' })).toThrow(/"confirm" is not an event/);
+      }
+      @OnMessage(chat, 'ping') ping(): void {}
+      @OnMessage(chat, 'history') async *history(): AsyncIterable<Out<typeof chat, 'history'>> {}
+    }
+    const { url, logger } = await startApp([RoomGateway]);
+    const [alice, bob] = [await JsonPeer.open(url('/room')), await JsonPeer.open(url('/room'))];
+    expect(await alice.request('say', { text: 'hello' }, 1)).toEqual({ id: 1, data: { id: 'hello' } });
+    expect(await bob.next((m) => m.type === 'message')).toEqual({ type: 'message', data: { text: 'hello' } });
+    expect(alice.received.filter((m) => m.type === 'message')).toEqual([]);
+    expect(await alice.request('typing', { on: true }, 2)).toEqual({ id: 2, data: null });
+    expect(logger.errors).toEqual([]);
   });
 });
