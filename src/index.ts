@@ -23,22 +23,8 @@ export { ClientConnection } from './client/client-connection';
 export type { ConnectOptions, ConnectRequest } from './client/options';
 export type { ReadOptions } from './client/inbox';
 export { defineContract, PROTOCOL_NAME } from './protocol/contract';
-export type {
-  ClientType,
-  Contract,
-  ContractDefinition,
-  ContractGatewayOptions,
-  ErrorCode,
-  In,
-  MessageSpec,
-  Out,
-  ReservedCode,
-  Schema,
-  ServerData,
-  ServerEventType,
-  ServerReply,
-  ServerRequestType,
-} from './protocol/contract';
+export type { ClientType, Contract, ContractDefinition, ContractGatewayOptions, ErrorCode, In, MessageSpec, Out } from './protocol/contract';
+export type { ReservedCode, Schema, ServerData, ServerEventType, ServerReply, ServerRequestType } from './protocol/contract';
 export type { MessageContext } from './protocol/context';
 export type { CallOptions } from './protocol/pending-calls';
 export type { Id } from './protocol/envelope';

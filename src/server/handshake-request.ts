@@ -39,26 +39,14 @@ export interface HandshakeRequest {
 }
 
 class RequestSnapshot implements HandshakeRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly httpVersion: string;
-  readonly headers: Readonly<IncomingHttpHeaders>;
-  readonly remoteAddress: string | undefined;
-  readonly remotePort: number | undefined;
-  readonly encrypted: boolean;
   // Most connections never read the query: parse it on first use only.
   #query: URLSearchParams | undefined = undefined;
 
-  constructor(req: IncomingMessage) {
-    this.method = req.method ?? 'GET';
-    this.url = req.url ?? '/';
-    this.httpVersion = req.httpVersion;
-    this.headers = req.headers;
-    const socket = req.socket as IncomingMessage['socket'] & { encrypted?: boolean };
-    this.remoteAddress = socket.remoteAddress;
-    this.remotePort = socket.remotePort;
-    this.encrypted = socket.encrypted === true;
-  }
+  // The fields as parameter properties: one list (the interface above documents them).
+  constructor(
+    readonly method: string, readonly url: string, readonly httpVersion: string, readonly headers: Readonly<IncomingHttpHeaders>,
+    readonly remoteAddress: string | undefined, readonly remotePort: number | undefined, readonly encrypted: boolean,
+  ) {}
 
   get query(): URLSearchParams {
     if (this.#query === undefined) {
@@ -71,5 +59,8 @@ class RequestSnapshot implements HandshakeRequest {
 
 /** Copies what a connection keeps of its upgrade request; nothing in it refers back to `req`. */
 export function snapshotRequest(req: IncomingMessage): HandshakeRequest {
-  return new RequestSnapshot(req);
+  const socket = req.socket as IncomingMessage['socket'] & { encrypted?: boolean };
+  return new RequestSnapshot(
+    req.method ?? 'GET', req.url ?? '/', req.httpVersion, req.headers, socket.remoteAddress, socket.remotePort, socket.encrypted === true,
+  );
 }
