@@ -2,7 +2,8 @@
  * A foreign client of the contract wire format: peers/contract_client.py, written with Python's
  * `websockets` from docs/protocol.md alone, against a contract gateway (the `chat` contract).
  * It offers wsgate.v1, then makes a request, an event, VALIDATION and UNKNOWN_TYPE errors, a
- * `$cancel` of a slow request, a stream, and answers the server's own request (`conn.call`).
+ * `$cancel` of a slow request, a stream, answers the server's own request (`conn.call`), and
+ * meets the id length rule with non-BMP characters.
  * The script prints one `STEP <json>` line per check; both sides' observations are asserted.
  */
 import { Connection, Gateway, OnMessage, type In, type MessageContext, type Out } from '../../src';
@@ -24,7 +25,7 @@ function steps(stdout: string): Record<string, Step> {
   return out;
 }
 
-it('a Python websockets client speaks wsgate.v1: request, event, VALIDATION, UNKNOWN_TYPE, $cancel, stream and a server request', async () => {
+it('a Python websockets client speaks wsgate.v1: request, event, VALIDATION, UNKNOWN_TYPE, $cancel, stream, a server request, id lengths', async () => {
   const server = { typing: [] as boolean[], slowAborted: false, confirmed: [] as boolean[], streamed: [] as number[] };
 
   @Gateway('/chat', { contract: chat })
@@ -126,6 +127,16 @@ it('a Python websockets client speaks wsgate.v1: request, event, VALIDATION, UNK
     order: ['confirm', 'reply'],
   });
   expect(server.confirmed).toEqual([true]);
+
+  // docs/protocol.md says "1 to 64 characters"; the server counts UTF-16 code units (JavaScript's
+  // length), so 33 emoji (33 characters to Python) are refused.
+  expect(s.idLength).toEqual({
+    step: 'idLength',
+    fits: true,
+    fitsLen: 32,
+    overLen: 33,
+    over: [{ type: '$error', error: { code: 'BAD_MESSAGE', message: expect.any(String), type: 'say' } }],
+  });
 
   expect(logger.errors).toEqual([]);
 });

@@ -4,7 +4,9 @@
  * types, extra and duplicate fields) sent over real sockets to a zod and a valibot contract
  * gateway. Each answer is checked against the oracle in fuzz-oracle.ts (written from
  * docs/protocol.md), then a probe request must still work, nothing may be logged at error level
- * and no prototype may change.
+ * and no prototype may change. A second run of 300 frames against a gateway with
+ * `onInvalidMessage: 'close'` checks that exactly the BAD_MESSAGE / UNKNOWN_TYPE / VALIDATION
+ * cases close with 1008 (nothing sent first), and everything else is answered as usual.
  *
  * Replay: WSGATE_FUZZ_SEED=<seed> npx jest test/protocol/fuzz.test.ts (failures print the seed).
  */
@@ -27,27 +29,31 @@ function notePayload(where: string, data: unknown): void {
 
 const historyLength = (before: unknown): number => Math.min(typeof before === 'number' ? before : 3, 5);
 
-@Gateway('/chat', { contract: chat })
-class FuzzedChatGateway {
-  @OnMessage(chat, 'say')
-  async say(data: In<typeof chat, 'say'>): Promise<Out<typeof chat, 'say'>> {
-    notePayload('say', data);
-    return { id: `m-${data.text}` };
-  }
+/** The fuzzed chat gateway; `onInvalidMessage` as given. */
+function fuzzedChatGateway(path: string, onInvalidMessage: 'reply' | 'close') {
+  @Gateway(path, { contract: chat, onInvalidMessage })
+  class FuzzedChatGateway {
+    @OnMessage(chat, 'say')
+    async say(data: In<typeof chat, 'say'>): Promise<Out<typeof chat, 'say'>> {
+      notePayload('say', data);
+      return { id: `m-${data.text}` };
+    }
 
-  @OnMessage(chat, 'typing')
-  typing(data: In<typeof chat, 'typing'>): void {
-    notePayload('typing', data);
-  }
+    @OnMessage(chat, 'typing')
+    typing(data: In<typeof chat, 'typing'>): void {
+      notePayload('typing', data);
+    }
 
-  @OnMessage(chat, 'ping')
-  ping(): void {}
+    @OnMessage(chat, 'ping')
+    ping(): void {}
 
-  @OnMessage(chat, 'history')
-  async *history(data: In<typeof chat, 'history'>, ctx: MessageContext): AsyncIterable<Out<typeof chat, 'history'>> {
-    notePayload('history', data);
-    for (let n = 0; n < historyLength(data.before) && !ctx.signal.aborted; n++) yield { n };
+    @OnMessage(chat, 'history')
+    async *history(data: In<typeof chat, 'history'>, ctx: MessageContext): AsyncIterable<Out<typeof chat, 'history'>> {
+      notePayload('history', data);
+      for (let n = 0; n < historyLength(data.before) && !ctx.signal.aborted; n++) yield { n };
+    }
   }
+  return FuzzedChatGateway;
 }
 
 @Gateway('/shapes', { contract: shapes })
@@ -139,6 +145,8 @@ function prototypeKeys(): string[] {
   return [Object.prototype, Array.prototype, Function.prototype, String.prototype].map((p) => Reflect.ownKeys(p).map(String).sort().join(','));
 }
 
+const probes = { chat: { type: 'say', data: { text: 'probe' }, answer: { id: 'm-probe' } }, shapes: { type: 'point', data: { x: 1, y: 2, tags: [] }, answer: 3 } };
+
 async function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no ${what} within ${CASE_TIMEOUT_MS} ms`)), CASE_TIMEOUT_MS)));
@@ -150,9 +158,8 @@ async function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
 }
 
 it(`answers ${COUNT} fuzzed envelopes as docs/protocol.md says, stays usable, logs no error and pollutes no prototype`, async () => {
-  const { url, logger } = await startApp([FuzzedChatGateway, FuzzedShapesGateway]);
+  const { url, logger } = await startApp([fuzzedChatGateway('/chat', 'reply'), FuzzedShapesGateway]);
   const peers = { chat: await JsonPeer.open(url('/chat')), shapes: await JsonPeer.open(url('/shapes')) };
-  const probes = { chat: { type: 'say', data: { text: 'probe' }, answer: { id: 'm-probe' } }, shapes: { type: 'point', data: { x: 1, y: 2, tags: [] }, answer: 3 } };
   const before = prototypeKeys();
   const cases = buildCases(SEED, COUNT);
   const failures: string[] = [];
@@ -197,4 +204,45 @@ it(`answers ${COUNT} fuzzed envelopes as docs/protocol.md says, stays usable, lo
   const kinds = ['none', 'reply', 'stream', 'error-reply BAD_MESSAGE', '$error BAD_MESSAGE', 'error-reply UNKNOWN_TYPE', '$error UNKNOWN_TYPE', 'error-reply VALIDATION', '$error VALIDATION'];
   expect(kinds.filter((k) => (seen.get(k) ?? 0) < 15).map((k) => `${k}: ${seen.get(k) ?? 0}`)).toEqual([]);
   expect(new Set(cases.map((c) => c.category)).size).toBe(CATEGORIES.length);
+});
+
+const CLOSE_COUNT = 300;
+const INVALID = new Set(['BAD_MESSAGE', 'UNKNOWN_TYPE', 'VALIDATION']);
+
+it(`with onInvalidMessage 'close': ${CLOSE_COUNT} fuzzed envelopes close with 1008 exactly where an invalid-message error is due, and are answered as usual otherwise`, async () => {
+  const { url, logger } = await startApp([fuzzedChatGateway('/strict', 'close')]);
+  const cases = buildCases(SEED + 1, CLOSE_COUNT * 2).filter((c) => c.target === 'chat').slice(0, CLOSE_COUNT);
+  const failures: string[] = [];
+  let closes = 0;
+  let peer = await JsonPeer.open(url('/strict'));
+  for (const c of cases) {
+    const where = `seed ${SEED + 1} case ${c.index} [${c.category}]`;
+    const expected = predict(c.text, MODELS.chat);
+    const start = peer.received.length;
+    peer.send(c.text);
+    const probeId = `${PROBE_PREFIX}${c.index}`;
+    peer.send({ type: probes.chat.type, id: probeId, data: probes.chat.data });
+    if ((expected.kind === 'error-reply' || expected.kind === '$error') && INVALID.has(expected.code)) {
+      const closed = await withTimeout(peer.closedWith(), 'close');
+      closes++;
+      if (closed.code !== 1008 || closed.reason.length === 0 || Buffer.byteLength(closed.reason) > 123 || peer.received.length !== start) {
+        failures.push(`${where} expected a 1008 close for ${expected.code}, got ${JSON.stringify(closed)} after ${JSON.stringify(peer.received.slice(start))}\n  frame: ${c.text.slice(0, 300)}`);
+      }
+      peer = await JsonPeer.open(url('/strict'));
+      continue;
+    }
+    try {
+      const answer = await withTimeout(peer.answer(probeId), `answer to the probe ${probeId}`);
+      const problem = mismatch(expected, peer.received.slice(start, peer.received.indexOf(answer)));
+      if (problem) failures.push(`${where} ${problem.slice(0, 600)}\n  frame: ${c.text.slice(0, 300)}`);
+    } catch (err) {
+      failures.push(`${where} ${(err as Error).message}\n  frame: ${c.text.slice(0, 300)}`);
+      peer = await JsonPeer.open(url('/strict'));
+    }
+    if (failures.length >= 10) break;
+  }
+  expect(failures).toEqual([]);
+  expect(logger.errors).toEqual([]);
+  expect(closes).toBeGreaterThanOrEqual(50);
+  expect(closes).toBeLessThan(cases.length - 50);
 });

@@ -147,6 +147,19 @@ async def main(url):
             reply = await peer.answer(50)
             return {"request": ask, "reply": reply, "order": [m.get("type", "reply") for m in peer.since(start)]}
 
+        async def id_length():
+            # "a string of 1 to 64 characters": Python counts code points, JavaScript UTF-16 code units
+            fits = "\U0001F600" * 32  # 32 code points, 64 code units
+            over = "\U0001F600" * 33  # 33 code points, 66 code units
+            start = len(peer.received)
+            fits_reply = await peer.request("say", {"text": "fits"}, fits)
+            await peer.send({"type": "say", "id": over, "data": {"text": "over"}})
+            probe = await peer.request("say", {"text": "probe"}, 60)
+            between = peer.since(start)
+            answer = between[between.index(fits_reply) + 1: between.index(probe)]
+            return {"fits": fits_reply == {"id": fits, "data": {"id": "m-fits"}}, "fitsLen": len(fits),
+                    "overLen": len(over), "over": answer}
+
         await run_step(errors, "handshake", handshake())
         await run_step(errors, "request", request())
         await run_step(errors, "event", event())
@@ -155,10 +168,11 @@ async def main(url):
         await run_step(errors, "cancel", cancel())
         await run_step(errors, "stream", stream())
         await run_step(errors, "serverRequest", server_request())
+        await run_step(errors, "idLength", id_length())
         await ws.close(1000, "done")
         await peer.reader
         errors.extend(f"unexpected $error: {m}" for m in peer.received
-                      if m.get("type") == "$error" and m["error"]["code"] not in ("VALIDATION", "UNKNOWN_TYPE"))
+                      if m.get("type") == "$error" and m["error"]["code"] not in ("VALIDATION", "UNKNOWN_TYPE", "BAD_MESSAGE"))
     print("RESULT " + json.dumps({"errors": errors, "closeCode": ws.close_code}), flush=True)
 
 
