@@ -48,7 +48,10 @@ const HOOK_DECORATORS: Record<HookKind, string> = {
 
 /** "EchoGateway.onMessage (@OnMessage)", for log lines and errors. */
 export function describeHook(def: Pick<GatewayDefinition, 'name' | 'hooks'>, kind: HookKind): string {
-  return `${def.name}.${String(def.hooks[kind])} (${HOOK_DECORATORS[kind]})`;
+  const method = def.hooks[kind];
+  // A contract gateway's messages go to its session, which has no method of the gateway's.
+  if (method === undefined) return `${def.name} (${kind === 'message' ? 'contract session' : HOOK_DECORATORS[kind]})`;
+  return `${def.name}.${String(method)} (${HOOK_DECORATORS[kind]})`;
 }
 
 export { HOOK_DECORATORS };

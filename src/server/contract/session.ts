@@ -35,6 +35,13 @@ function isThenable<T>(value: unknown): value is PromiseLike<T> {
   return typeof (value as PromiseLike<T> | null)?.then === 'function';
 }
 
+/** `code: message` of a client's `$error`, each cut to 100 characters; `(malformed)` otherwise. */
+function describePeerError(error: unknown): string {
+  const { code, message } = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; message?: unknown };
+  if (typeof code !== 'string') return '(malformed)';
+  return `${code.slice(0, 100)}: ${typeof message === 'string' ? message.slice(0, 100) : ''}`;
+}
+
 export class ContractSession {
   private readonly queue: InboundQueue<Work>;
   /** Requests queued or running, by id: for `$cancel` and `DUPLICATE_ID`. */
@@ -84,7 +91,9 @@ export class ContractSession {
         this.active.get(envelope.id)?.cancel(new DOMException('The client cancelled the request', 'AbortError'));
         return;
       case 'peer-error':
-        this.logger.debug?.(`wsgate: ${this.compiled.gatewayName}: the client sent $error:`, envelope.error);
+        // A summary of bounded strings, never the client's value itself: a structured logger
+        // serialising a deeply nested value would throw (and the client controls that value).
+        this.logger.debug?.(`wsgate: ${this.compiled.gatewayName}: the client sent $error ${describePeerError(envelope.error)}`);
         return;
       case 'auth':
         // Credential refresh needs a guard with refresh(); this gateway has none.
