@@ -10,6 +10,9 @@ import { nextStep } from './reconnect';
 import type { ClientState, ResolvedClientOptions } from './options';
 import type { Transport, TransportFactory } from './transport';
 
+/** A connection opened with a fresh token after a 4401 that lasts this long had its token accepted. */
+const AUTH_ACCEPTED_AFTER = 10_000;
+
 export interface LinkHooks {
   /** A transport opened (the first one or after a reconnect). */
   onOpen(): void;
@@ -27,6 +30,7 @@ export class Link {
   private generation = 0;
   private attempt = 0;
   private authRetried = false;
+  private authTimer: ReturnType<typeof setTimeout> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closedResolve: (() => void) | undefined;
   private readonly closedPromise = new Promise<void>((resolve) => (this.closedResolve = resolve));
@@ -75,6 +79,11 @@ export class Link {
   private pendingEnd: Transport | undefined;
   private onEnded: (() => void) | undefined;
 
+  private authAccepted(): void {
+    clearTimeout(this.authTimer);
+    this.authRetried = false;
+  }
+
   private setState(state: ClientState): void {
     if (this._state === state) return;
     this._state = state;
@@ -104,11 +113,17 @@ export class Link {
           if (generation !== this.generation || this._state === 'closed') return;
           opened = true;
           this.attempt = 0;
-          this.authRetried = false;
+          // A refused token may also show as a 101 closed at once with 4401: the retry counts as
+          // accepted only once the server sent something or the connection lasted a while.
+          if (this.authRetried) this.authTimer = setTimeout(() => this.authAccepted(), AUTH_ACCEPTED_AFTER);
           this.setState('open');
           this.hooks.onOpen();
         },
-        onMessage: (text, binary) => (generation === this.generation && this._state === 'open' ? this.hooks.onMessage(text, binary) : false),
+        onMessage: (text, binary) => {
+          if (generation !== this.generation || this._state !== 'open') return false;
+          if (this.authRetried) this.authAccepted();
+          return this.hooks.onMessage(text, binary);
+        },
         onClose: (code, reason, error) => {
           if (transport === this.pendingEnd) {
             this.pendingEnd = undefined;
@@ -116,6 +131,7 @@ export class Link {
           }
           if (generation !== this.generation) return;
           this.transport = undefined;
+          clearTimeout(this.authTimer);
           if (this._state !== 'closed') this.ended(generation, code, reason, error, opened);
         },
       },
@@ -146,6 +162,7 @@ export class Link {
   private finish(error: Error | undefined): void {
     if (this._state === 'closed') return;
     clearTimeout(this.timer);
+    clearTimeout(this.authTimer);
     this.generation++;
     this.transport = undefined;
     this.setState('closed');
