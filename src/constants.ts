@@ -41,6 +41,8 @@ export const kConnection = Symbol('wsgate.connection');
 export const kDispatcher = Symbol('wsgate.dispatcher');
 /** A server connection's link to its app's hub and its gateway's slow-consumer limits. */
 export const kPubSub = Symbol('wsgate.pubsub');
+/** A contract connection's protocol session. */
+export const kSession = Symbol('wsgate.session');
 export const kGatewayMetadata = Symbol('wsgate.gateway');
 
 export const noop = (): void => {};

@@ -5,9 +5,15 @@
 export { Gateway } from './decorators/gateway';
 export { CheckOrigin, OnClose, OnMessage, OnOpen, OnPing, OnPong, Subprotocol } from './decorators/handlers';
 export { createApp } from './app/app';
+// The DI decorators, from the one tsyringe wsgate resolves gateways with (a peer dependency): an app
+// that imports them from here cannot end up registering services in a copy wsgate never reads.
+export { inject, injectable, Lifecycle, scoped, singleton } from 'tsyringe';
+export type { DependencyContainer } from 'tsyringe';
 export type { App } from './app/app';
 export { Connection } from './server/connection';
+export type { HandshakeRequest } from './server/handshake-request';
 export { Hub } from './topics/hub';
+export type { PublishOptions } from './topics/hub';
 export { MemoryBroker, MemoryBus } from './topics/brokers/memory-broker';
 export type { MemoryBrokerOptions } from './topics/brokers/memory-broker';
 export type { Broker, BrokerContext } from './topics/brokers/broker';
@@ -34,6 +40,5 @@ export type {
   IncomingMessage,
   Logger,
   OutgoingMessage,
-  PublishOptions,
   WriteOptions,
 } from './types';

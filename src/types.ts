@@ -4,7 +4,6 @@
  */
 import type { DependencyContainer } from 'tsyringe';
 import type { Broker } from './topics/brokers/broker';
-import type { Connection } from './server/connection';
 
 /** Where wsgate reports handler errors. `console` fits. */
 export interface Logger {
@@ -86,14 +85,6 @@ export interface AppOptions extends GatewayOptions {
    * only). `RedisBroker` from `wsgate/redis` for several processes or machines. One broker per app.
    */
   broker?: Broker;
-}
-
-/** Options of `hub.publish`. */
-export interface PublishOptions {
-  /** A connection of this app that must not receive this message (typically the sender). */
-  except?: Connection;
-  /** Send a string as a binary frame. */
-  binary?: boolean;
 }
 
 /** Options of `writeMessage`. */

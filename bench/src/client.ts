@@ -45,6 +45,7 @@ interface ServerStats {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  newSpace: number;
   gc: boolean;
 }
 
@@ -301,6 +302,8 @@ async function memory() {
     rssPerConn: (after.rss - before.rss) / count,
     heapPerConn: (after.heapUsed - before.heapUsed) / count,
     externalPerConn: (after.external - before.external) / count,
+    heapTotalPerConn: (after.heapTotal - before.heapTotal) / count,
+    newSpacePerConn: (after.newSpace - before.newSpace) / count,
     rssBefore: before.rss,
     rssAfter: after.rss,
     heapBefore: before.heapUsed,

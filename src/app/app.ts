@@ -20,6 +20,7 @@ import { GatewayServer, type HandshakeRequest } from '../server/upgrade';
 import { Hub } from '../topics/hub';
 import type { PubSubLink } from '../topics/registry';
 import { MemoryBroker } from '../topics/brokers/memory-broker';
+import { assertOneTsyringe } from './one-tsyringe';
 
 /** A running set of gateways. Create it with `createApp`. */
 export interface App {
@@ -171,6 +172,7 @@ export function createApp(options: AppOptions): App {
   checkPositive('createApp', 'maxConnections', options.maxConnections);
   checkPositive('createApp', 'maxQueuedMessages', options.maxQueuedMessages);
   checkPositive('createApp', 'closeTimeout', options.closeTimeout);
+  assertOneTsyringe(options.container);
   const logger: Logger = options.logger ?? console;
   const appContainer = (options.container ?? rootContainer).createChildContainer();
   const hub = new Hub(options.broker ?? new MemoryBroker(), logger);

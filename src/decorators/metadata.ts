@@ -42,3 +42,12 @@ export function collectHooks(cls: object): GatewayMetadata['hooks'] {
   const inherited = base && base !== Function.prototype ? collectHooks(base) : {};
   return { ...inherited, ...(getOwnGatewayMetadata(cls)?.hooks ?? {}) };
 }
+
+/** `@OnMessage(contract, type)` handlers of `cls` and its base classes; a subclass's own handler of a type wins. */
+export function collectContractHandlers(cls: object): GatewayMetadata['contractHandlers'] {
+  const base = Object.getPrototypeOf(cls) as object | null;
+  const inherited = base && base !== Function.prototype ? collectContractHandlers(base) : [];
+  const own = getOwnGatewayMetadata(cls)?.contractHandlers ?? [];
+  const ownTypes = new Set(own.map((h) => h.type));
+  return [...inherited.filter((h) => !ownTypes.has(h.type)), ...own];
+}

@@ -1,7 +1,10 @@
-import type { IncomingMessage } from 'node:http';
-import { kPubSub } from '../constants';
+import { kPubSub, kSession, noop } from '../constants';
+import type { ContractDefinition, ServerData, ServerEventType, ServerReply, ServerRequestType } from '../protocol/contract';
+import type { CallOptions } from '../protocol/pending-calls';
+import type { ContractSession } from './contract/session';
 import { WebSocketConnection } from '../connection/websocket-connection';
-import { subscribe, topicsOf, unsubscribe, type PubSubLink } from '../topics/registry';
+import { subscribe, topicsOf, unsubscribe, type PubSubLink, type Subscriber } from '../topics/registry';
+import type { HandshakeRequest } from './handshake-request';
 
 /**
  * One WebSocket connection on the server: what tornado's `WebSocketHandler` offers for output.
@@ -16,15 +19,61 @@ import { subscribe, topicsOf, unsubscribe, type PubSubLink } from '../topics/reg
  * }
  * ```
  */
-export class Connection extends WebSocketConnection {
+export class Connection<C extends ContractDefinition = ContractDefinition> extends WebSocketConnection implements Subscriber {
   /** @internal Built by the runtime for each upgrade request. */
   constructor(
-    /** The handshake request (headers, url, remote address). Mirrors tornado's `self.request`. */
-    readonly request: IncomingMessage,
+    /**
+     * The upgrade request (method, url, headers, remote address, TLS, query), as a snapshot taken at
+     * the handshake. Mirrors tornado's `self.request`.
+     */
+    readonly request: HandshakeRequest,
     /** Path parameters by name (and by index for RegExp paths). Mirrors tornado's `path_args`. */
     readonly params: Readonly<Record<string, string>>,
   ) {
     super();
+  }
+
+  /** @internal Set by the runtime on contract gateways: the protocol session of this connection. */
+  [kSession]: ContractSession | undefined;
+
+  /**
+   * Sends the contract event `type` (declared under the contract's `server`) with `data`. Resolves
+   * once flushed, like `writeMessage`. With `validateOutgoing`, data its schema refuses is logged
+   * and the promise rejects.
+   *
+   * @throws TypeError when the gateway has no contract or the contract has no such event.
+   * @example
+   * ```ts
+   * await this.conn.send('message', { text: 'hello' });
+   * ```
+   */
+  send<T extends ServerEventType<C>>(type: T, data: ServerData<C, T>): Promise<void> {
+    const sent = this.session('send').send(type, data);
+    sent.catch(noop);
+    return sent;
+  }
+
+  /**
+   * Asks the client (its `handle(type, …)`) and resolves with its answer, validated against the
+   * contract. Rejects with `TimeoutError` after `timeout` (default 30 s; the client is sent
+   * `$cancel`), with the signal's reason when aborted, with `MessageError` when the client answers
+   * with an error, and with `WebSocketClosedError` when the connection ends first.
+   *
+   * @example
+   * ```ts
+   * const ok = await this.conn.call('confirm', { question: 'Leave the room?' }, { timeout: 10_000 });
+   * ```
+   */
+  call<T extends ServerRequestType<C>>(type: T, data: ServerData<C, T>, options?: CallOptions): Promise<ServerReply<C, T>> {
+    const answer = this.session('call').call(type, data, options) as Promise<ServerReply<C, T>>;
+    answer.catch(noop);
+    return answer;
+  }
+
+  private session(what: string): ContractSession {
+    const session = this[kSession];
+    if (!session) throw new TypeError(`conn.${what}: this connection's gateway has no contract`);
+    return session;
   }
 
   /** @internal Set by the runtime: the app's hub and the gateway's slow-consumer limits. */

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { DependencyContainer, InjectionToken } from 'tsyringe';
+import type { DependencyContainer } from 'tsyringe';
 import { kHandshake, kPubSub, noop } from '../constants';
 import type { Logger } from '../types';
 import { Connection } from './connection';
@@ -21,7 +21,8 @@ import {
   respond,
   type Rejection,
 } from './handshake';
-import { disposeScope } from './scope';
+import { createScope, disposeScope } from './scope';
+import { snapshotRequest } from './handshake-request';
 import { MalformedPathError, type RouteMatch, type Router } from './router';
 import { dropConnection } from '../topics/registry';
 
@@ -188,15 +189,13 @@ export class GatewayServer {
   };
 
   private createInstance(def: GatewayDefinition, req: IncomingMessage, match: RouteMatch<GatewayDefinition>): PendingConnection | undefined {
-    const container = this.options.container.createChildContainer();
-    const conn = new Connection(req, match.params);
+    const conn = new Connection(snapshotRequest(req), match.params);
     conn[kPubSub] = def.pubsub;
-    container.register(Connection, { useValue: conn });
     try {
-      return { container, conn, instance: container.resolve(def.cls as unknown as InjectionToken<object>) };
+      const { container, instance } = createScope(def, this.options.container, conn, this.options.logger);
+      return { container, conn, instance };
     } catch (err) {
       this.options.logger.error(`wsgate: ${def.name}: could not create the gateway instance:`, err);
-      void disposeScope(container, this.options.logger, def.name);
       return undefined;
     }
   }

@@ -5,6 +5,7 @@
  * locally (so `except` works and local delivery does not wait for a round trip).
  * @module
  */
+import { isUtf8 } from 'node:buffer';
 import type { EncodedMessage } from '../connection/serialize';
 
 const TEXT = 0;
@@ -27,11 +28,17 @@ export function encodeEnvelope(origin: string, message: EncodedMessage): Buffer 
   return out;
 }
 
-/** Parses an envelope; `undefined` for bytes that are not one (another program on the channel). */
-export function decodeEnvelope(buf: Buffer): Envelope | undefined {
-  if (buf.length < 2 || buf[0] > BINARY || buf.length < 2 + buf[1]) return undefined;
+/**
+ * Parses an envelope; for bytes that are not a valid one (another program on the channel, or a
+ * crafted message), the reason it is not. A text payload must be valid UTF-8: sent as a text frame,
+ * it would make every subscriber's client fail the connection (1007).
+ */
+export function decodeEnvelope(buf: Buffer): Envelope | string {
+  if (buf.length < 2 || buf[0] > BINARY || buf.length < 2 + buf[1]) return 'not an envelope';
   const originEnd = 2 + buf[1];
   const origin = buf.toString('latin1', 2, originEnd);
   const payload = buf.subarray(originEnd);
-  return { origin, message: { data: payload, binary: buf[0] === BINARY } };
+  const binary = buf[0] === BINARY;
+  if (!binary && !isUtf8(payload)) return 'text payload that is not valid UTF-8';
+  return { origin, message: { data: payload, binary } };
 }

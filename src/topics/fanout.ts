@@ -3,7 +3,7 @@
  * @module
  */
 import { CloseCode, kPubSub, kSend, kSocket, noop } from '../constants';
-import type { Connection } from '../server/connection';
+import type { Subscriber } from './registry';
 import type { EncodedMessage } from '../connection/serialize';
 import { directWriteSocket, unflushedBytes } from '../connection/ws-internals';
 
@@ -27,7 +27,7 @@ export function buildFrame(payload: Buffer, binary: boolean): Buffer {
 }
 
 /** One subscriber is too slow: its gateway's policy says whether it loses the message or the connection. */
-function tooSlow(conn: Connection): void {
+function tooSlow(conn: Subscriber): void {
   if (conn[kPubSub]!.limits.backpressurePolicy === 'close') {
     conn.close(CloseCode.tryAgainLater, 'Subscriber too slow').catch(noop);
   }
@@ -41,7 +41,7 @@ function tooSlow(conn: Connection): void {
  * Subscribers whose unflushed bytes would exceed `maxBackpressure` are closed (1013) or skipped;
  * one with nothing unflushed is not slow and gets the message whatever its size.
  */
-export function fanOut(subscribers: ReadonlySet<Connection> | undefined, message: EncodedMessage, except: Connection | undefined): void {
+export function fanOut(subscribers: ReadonlySet<Subscriber> | undefined, message: EncodedMessage, except: Subscriber | undefined): void {
   if (!subscribers) return;
   const payload = message.data;
   let frame: Buffer | undefined;

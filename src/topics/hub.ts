@@ -7,10 +7,20 @@ import { noop } from '../constants';
 import type { Broker } from './brokers/broker';
 import { decodeEnvelope, encodeEnvelope } from './envelope';
 import { BrokerError } from '../errors';
-import type { Logger, OutgoingMessage, PublishOptions } from '../types';
+import type { Logger, OutgoingMessage } from '../types';
+import type { Subscriber } from './registry';
 import { fanOut } from './fanout';
 import { encodeMessage } from '../connection/serialize';
 import { TopicRegistry } from './registry';
+import { JunkReport } from './junk-report';
+
+/** Options of `hub.publish`. */
+export interface PublishOptions {
+  /** A connection of this app that must not receive this message (typically the sender, `this.conn`). */
+  except?: Subscriber;
+  /** Send a string as a binary frame. */
+  binary?: boolean;
+}
 
 /** A topic's subscription at the broker, from its first local subscriber to its last. */
 interface Subscription {
@@ -50,12 +60,16 @@ export class Hub {
   private started: Promise<void> | undefined;
   private running = false;
   private closed = false;
+  /** Messages from the broker that are dropped, reported at most once per interval. */
+  private readonly junk: JunkReport;
 
   /** @internal Created by `createApp`; inject it rather than constructing one. */
   constructor(
     private readonly broker: Broker,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.junk = new JunkReport(logger);
+  }
 
   /**
    * Sends `message` to every subscriber of `topic`, here and on the other nodes. The message is
@@ -150,10 +164,7 @@ export class Hub {
   /** A message from the broker: deliver it here unless this node published it (already delivered). */
   private receive(topic: string, payload: Buffer): void {
     const envelope = decodeEnvelope(payload);
-    if (!envelope) {
-      this.logger.warn(`wsgate: Hub: ignored a message on "${topic}" that is not a wsgate envelope`);
-      return;
-    }
+    if (typeof envelope === 'string') return this.junk.drop(topic, envelope);
     if (envelope.origin === this.nodeId) return;
     fanOut(this.registry.subscribers(topic), envelope.message, undefined);
   }

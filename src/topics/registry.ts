@@ -1,23 +1,18 @@
 /**
- * Which connections of one app subscribe to which topics, and the `Connection` side of it
- * (`conn.subscribe`, `conn.unsubscribe`, `conn.topics`).
+ * Which connections of one app subscribe to which topics, and the connection side of it
+ * (`conn.subscribe`, `conn.unsubscribe`, `conn.topics`). Topics know a connection only as a
+ * `Subscriber` (which the server `Connection` satisfies), so they do not import the server.
  * @module
  */
-import { kPubSub, noop } from '../constants';
+import type { WebSocket } from 'ws';
+import { kPubSub, noop, type kSend, type kSocket } from '../constants';
 import { WebSocketClosedError } from '../errors';
 import type { BackpressurePolicy } from '../types';
-import type { Connection } from '../server/connection';
 
 /** A gateway's limits for a subscriber that does not read fast enough. */
 export interface SubscriberLimits {
   readonly maxBackpressure: number;
   readonly backpressurePolicy: BackpressurePolicy;
-}
-
-/** What the runtime puts on each server connection (one shared object per gateway). */
-export interface PubSubLink {
-  readonly host: TopicHost;
-  readonly limits: SubscriberLimits;
 }
 
 /** The hub as the connections see it. */
@@ -31,26 +26,50 @@ export interface TopicHost {
   lastSubscriberLeft(topic: string): Promise<void>;
 }
 
+/** What the runtime puts on each server connection (one shared object per gateway). */
+export interface PubSubLink {
+  readonly host: TopicHost;
+  readonly limits: SubscriberLimits;
+}
+
+/**
+ * A connection that can subscribe to topics and receive what is published to them (the server
+ * `Connection`). Fan-out writes a frame built once straight to its socket, or hands the payload to
+ * its send path when the socket cannot take the frame as it is.
+ */
+export interface Subscriber {
+  /** The WebSocket is open (messages can be sent). */
+  readonly isOpen: boolean;
+  /** Closes the connection (a subscriber too slow under the `'close'` policy). */
+  close(code?: number, reason?: string): Promise<void>;
+  /** @internal The `ws` socket, while there is one. */
+  readonly [kSocket]: WebSocket | undefined;
+  /** @internal The connection's send path (keeps frames in order behind ws's own queue). */
+  [kSend](data: Buffer, binary: boolean): void;
+  /** @internal The app's hub and the gateway's limits; set by the runtime. */
+  [kPubSub]: PubSubLink | undefined;
+}
+
 const NO_TOPICS: ReadonlySet<string> = new Set<string>();
 
 /** topic → connections, and connection → topics, for one app. */
 export class TopicRegistry {
-  private readonly byTopic = new Map<string, Set<Connection>>();
-  private readonly byConnection = new Map<Connection, Set<string>>();
+  private readonly byTopic = new Map<string, Set<Subscriber>>();
+  private readonly bySubscriber = new Map<Subscriber, Set<string>>();
 
   /** Local subscribers of `topic` (live set: do not keep it). */
-  subscribers(topic: string): ReadonlySet<Connection> | undefined {
+  subscribers(topic: string): ReadonlySet<Subscriber> | undefined {
     return this.byTopic.get(topic);
   }
 
-  topicsOf(conn: Connection): ReadonlySet<string> {
-    return this.byConnection.get(conn) ?? NO_TOPICS;
+  topicsOf(conn: Subscriber): ReadonlySet<string> {
+    return this.bySubscriber.get(conn) ?? NO_TOPICS;
   }
 
   /** Returns true when `topic` had no local subscriber before. */
-  add(conn: Connection, topic: string): boolean {
-    let topics = this.byConnection.get(conn);
-    if (!topics) this.byConnection.set(conn, (topics = new Set()));
+  add(conn: Subscriber, topic: string): boolean {
+    let topics = this.bySubscriber.get(conn);
+    if (!topics) this.bySubscriber.set(conn, (topics = new Set()));
     topics.add(topic);
     let members = this.byTopic.get(topic);
     const first = !members;
@@ -60,10 +79,10 @@ export class TopicRegistry {
   }
 
   /** Returns true when `conn` was the last local subscriber of `topic`. */
-  remove(conn: Connection, topic: string): boolean {
-    const topics = this.byConnection.get(conn);
+  remove(conn: Subscriber, topic: string): boolean {
+    const topics = this.bySubscriber.get(conn);
     if (!topics?.delete(topic)) return false;
-    if (topics.size === 0) this.byConnection.delete(conn);
+    if (topics.size === 0) this.bySubscriber.delete(conn);
     const members = this.byTopic.get(topic)!;
     members.delete(conn);
     if (members.size > 0) return false;
@@ -72,14 +91,14 @@ export class TopicRegistry {
   }
 }
 
-function linkOf(conn: Connection): PubSubLink {
+function linkOf(conn: Subscriber): PubSubLink {
   const link = conn[kPubSub];
   if (!link) throw new WebSocketClosedError('subscribe: this connection does not belong to a running app');
   return link;
 }
 
 /** `conn.subscribe(topic)`: effective locally at once; resolves when the broker confirmed the topic. */
-export function subscribe(conn: Connection, topic: string): Promise<void> {
+export function subscribe(conn: Subscriber, topic: string): Promise<void> {
   if (typeof topic !== 'string') throw new TypeError(`subscribe: topic must be a string, got ${typeof topic}`);
   if (!conn.isOpen) throw new WebSocketClosedError('subscribe: WebSocket is closed');
   const { host } = linkOf(conn);
@@ -89,7 +108,7 @@ export function subscribe(conn: Connection, topic: string): Promise<void> {
 }
 
 /** `conn.unsubscribe(topic)`: no more messages of `topic` from now on. */
-export function unsubscribe(conn: Connection, topic: string): Promise<void> {
+export function unsubscribe(conn: Subscriber, topic: string): Promise<void> {
   const host = conn[kPubSub]?.host;
   if (!host?.registry.remove(conn, topic)) return Promise.resolve();
   const done = host.lastSubscriberLeft(topic);
@@ -98,13 +117,13 @@ export function unsubscribe(conn: Connection, topic: string): Promise<void> {
 }
 
 /** `conn.topics`: a snapshot of the connection's topics. */
-export function topicsOf(conn: Connection): ReadonlySet<string> {
+export function topicsOf(conn: Subscriber): ReadonlySet<string> {
   const host = conn[kPubSub]?.host;
   return new Set(host?.registry.topicsOf(conn));
 }
 
 /** The connection has ended: it leaves every topic. */
-export function dropConnection(conn: Connection): void {
+export function dropConnection(conn: Subscriber): void {
   const host = conn[kPubSub]?.host;
   if (!host) return;
   for (const topic of [...host.registry.topicsOf(conn)]) void unsubscribe(conn, topic);

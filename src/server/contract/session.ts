@@ -11,7 +11,8 @@ import { CloseCode, kSend, noop } from '../../constants';
 import { handleUserError } from '../../connection/handler-errors';
 import { InboundQueue, type Pausable } from '../../connection/inbound-queue';
 import { MessageError, WebSocketClosedError, WebSocketError } from '../../errors';
-import { readEnvelope, writeCancel, writeErrorReply, writeReply, writeSystemError, type Envelope, type Id, type WireError, type WireIssue } from '../../protocol/envelope';
+import { readEnvelope, writeCancel, writeErrorReply, writeEvent, writeReply, writeRequest, writeSystemError, type Envelope, type Id, type WireError, type WireIssue } from '../../protocol/envelope';
+import type { MessageSpec, Schema } from '../../protocol/contract';
 import { PendingCalls, type CallOptions } from '../../protocol/pending-calls';
 import { runSchema, wireIssues, type ValidationResult } from '../../protocol/validate';
 import type { Logger } from '../../types';
@@ -34,6 +35,20 @@ function isThenable<T>(value: unknown): value is PromiseLike<T> {
 }
 
 const INTERNAL: WireError = { code: 'INTERNAL', message: 'Internal error' };
+/** `conn.call` gives up after this long unless told otherwise. */
+const DEFAULT_CALL_TIMEOUT = 30_000;
+
+/** Validates a client's answer to `conn.call` (sync schemas without a promise). */
+function checkReply(schema: Schema, type: string): (data: unknown) => unknown {
+  const verdict = (r: ValidationResult): unknown => {
+    if (r.issues) throw new MessageError('VALIDATION', `the client's answer to "${type}" does not match the contract`, undefined, wireIssues(r.issues));
+    return r.value;
+  };
+  return (data) => {
+    const result = runSchema(schema, data);
+    return isThenable<ValidationResult>(result) ? Promise.resolve(result).then(verdict) : verdict(result);
+  };
+}
 
 export class ContractSession {
   private readonly queue: InboundQueue<Work>;
@@ -97,13 +112,41 @@ export class ContractSession {
     }
   }
 
-  /** `conn.call`: a request to the client; the socket stays readable until the answer comes. */
-  call(type: string, data: unknown, options: CallOptions | undefined, check: ((data: unknown) => unknown) | undefined): Promise<unknown> {
+  /** `conn.send`: an event of the contract's `server` side. */
+  async send(type: string, data: unknown): Promise<void> {
+    const spec = this.serverSpec('send', type);
+    if (spec.reply) throw new TypeError(`conn.send: "${type}" is a request (it has a reply): use conn.call`);
+    if (this.compiled.validateOutgoing && spec.data) {
+      const checked = await runSchema(spec.data, data);
+      if (checked.issues) {
+        this.logger.error(`wsgate: ${this.compiled.gatewayName}: conn.send('${type}') with data its schema refuses:`, wireIssues(checked.issues));
+        throw new TypeError(`conn.send: the data of "${type}" does not match the contract`);
+      }
+    }
+    return this.conn.writeMessage(writeEvent(type, data));
+  }
+
+  /**
+   * `conn.call`: a request to the client; its reply is validated like any incoming payload. The
+   * socket stays readable until the answer comes.
+   */
+  call(type: string, data: unknown, options: CallOptions | undefined): Promise<unknown> {
+    const spec = this.serverSpec('call', type);
+    if (!spec.reply) throw new TypeError(`conn.call: "${type}" is an event (it has no reply): use conn.send`);
+    if (!this.conn.isOpen) throw new WebSocketClosedError('conn.call: WebSocket is closed');
     const id = this.calls.nextId();
-    const answer = this.calls.add(id, type, options, check);
+    const answer = this.calls.add(id, type, { timeout: DEFAULT_CALL_TIMEOUT, ...options }, checkReply(spec.reply, type));
     this.queue.setPausable(false);
-    this.sendText(JSON.stringify({ type, id, data }));
+    this.sendText(writeRequest(type, id, data));
     return answer;
+  }
+
+  private serverSpec(what: string, type: string): MessageSpec {
+    const spec = this.compiled.contract.server?.[type];
+    if (!spec || !Object.prototype.hasOwnProperty.call(this.compiled.contract.server, type)) {
+      throw new TypeError(`conn.${what}: the contract of ${this.compiled.gatewayName} has no server message "${type}"`);
+    }
+    return spec;
   }
 
   /**

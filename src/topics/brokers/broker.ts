@@ -2,7 +2,16 @@
  * The `Broker` interface: how a `Hub` reaches the other nodes that share its topics.
  * @module
  */
-import type { Logger } from '../../types';
+
+/**
+ * Where a broker reports trouble: the app's `Logger` (declared here by its shape so that the
+ * option types, which name `Broker`, and the broker do not import each other).
+ */
+export interface BrokerLogger {
+  error(message: string, ...details: unknown[]): void;
+  warn(message: string, ...details: unknown[]): void;
+  debug?(message: string, ...details: unknown[]): void;
+}
 
 /** What a broker is given when its app starts. */
 export interface BrokerContext {
@@ -13,7 +22,7 @@ export interface BrokerContext {
    */
   onMessage(topic: string, payload: Buffer): void;
   /** Where the broker reports connection trouble (lost server, reconnects). */
-  readonly logger: Logger;
+  readonly logger: BrokerLogger;
 }
 
 /**

@@ -2,11 +2,13 @@
  * RedisBroker: topics across processes and machines over Redis pub/sub (node-redis ≥ 5).
  * @module
  */
-import { createClient, type RedisClientOptions } from 'redis';
+import type { RedisClientOptions } from 'redis';
 import { BrokerError } from '../../errors';
 import type { Broker, BrokerContext } from './broker';
+import { RedisLink, type RedisClient } from './redis-link';
 
-type RedisClient = ReturnType<typeof createClient>;
+/** setTimeout's largest delay. */
+const MAX_TIMEOUT = 2 ** 31 - 1;
 
 /** Options of `RedisBroker`. */
 export interface RedisBrokerOptions {
@@ -22,6 +24,13 @@ export interface RedisBrokerOptions {
   connectAttempts?: number;
   /** Longest wait between two reconnect attempts, in ms. Default 1000. */
   maxReconnectDelay?: number;
+  /**
+   * Longest wait for Redis to answer a command (PUBLISH, SUBSCRIBE, UNSUBSCRIBE), in ms. The
+   * command then rejects with `BrokerError`, and a connection that is up but does not answer
+   * (frozen server, network partition without a reset, a slow command) is treated as lost: it is
+   * replaced by a new one and the subscriptions are restored on it. Default 5000.
+   */
+  commandTimeout?: number;
   /** Further node-redis client options (TLS, credentials, …); `url` above wins. */
   client?: Omit<RedisClientOptions, 'url' | 'disableOfflineQueue'>;
 }
@@ -34,7 +43,8 @@ export interface RedisBrokerOptions {
  * Delivery is at-most-once: Redis pub/sub stores nothing, so a message published while a node
  * is disconnected never reaches it. When Redis goes away both connections reconnect by
  * themselves; `publish` meanwhile rejects with `BrokerError` (nothing is queued), and the
- * subscriptions are restored once the subscriber connection is back.
+ * subscriptions are restored once the subscriber connection is back. A command Redis does not
+ * answer within `commandTimeout` rejects with `BrokerError` and its connection is replaced.
  *
  * @example
  * ```ts
@@ -45,8 +55,9 @@ export interface RedisBrokerOptions {
 export class RedisBroker implements Broker {
   private readonly url: string;
   private readonly prefix: string;
-  private publisher: RedisClient | undefined;
-  private subscriber: RedisClient | undefined;
+  private readonly commandTimeout: number;
+  private publisher: RedisLink | undefined;
+  private subscriber: RedisLink | undefined;
   private context: BrokerContext | undefined;
   private closed = false;
   /** The first connection of both clients, while start() waits for it. */
@@ -63,18 +74,27 @@ export class RedisBroker implements Broker {
     this.context?.onMessage(String(channel).slice(this.prefix.length), message);
   };
 
+  /** @throws RangeError when `commandTimeout` is not a number of ms in 1 … 2^31−1. */
   constructor(private readonly options: RedisBrokerOptions = {}) {
     this.url = options.url ?? 'redis://127.0.0.1:6379';
     this.prefix = options.prefix ?? 'wsgate:';
+    const timeout = options.commandTimeout ?? 5000;
+    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 1 || timeout > MAX_TIMEOUT) {
+      throw new RangeError(`RedisBroker: commandTimeout must be a number of ms from 1 to ${MAX_TIMEOUT}, got ${String(timeout)}`);
+    }
+    this.commandTimeout = timeout;
   }
 
   async start(context: BrokerContext): Promise<void> {
     if (this.publisher) throw new BrokerError('RedisBroker: already started (one broker per app)');
     this.context = context;
     // The publisher queues nothing while offline: a publish during an outage rejects at once.
-    this.publisher = this.createClient('publisher', true);
+    this.publisher = this.createLink('publisher', true);
     // The subscriber keeps its offline queue: a subscribe during an outage waits for the reconnect.
-    this.subscriber = this.createClient('subscriber', false);
+    // A replacement subscriber subscribes, before it connects, to every topic wanted.
+    this.subscriber = this.createLink('subscriber', false, (client) => {
+      if (this.wanted.size > 0) client.subscribe([...this.wanted].map((t) => this.prefix + t), this.listener, true).catch(() => undefined);
+    });
     this.connecting = Promise.all([this.publisher.connect(), this.subscriber.connect()]);
     try {
       await this.connecting;
@@ -85,34 +105,41 @@ export class RedisBroker implements Broker {
   }
 
   async publish(topic: string, payload: Buffer): Promise<void> {
-    const publisher = this.publisher;
-    if (!publisher || this.closed) throw new BrokerError(`RedisBroker: cannot publish to "${topic}": the broker is ${this.closed ? 'closed' : 'not started'}`);
+    const link = this.publisher;
+    if (!link || this.closed) throw new BrokerError(`RedisBroker: cannot publish to "${topic}": the broker is ${this.closed ? 'closed' : 'not started'}`);
+    const client = link.client;
+    link.sent(client);
     try {
-      await publisher.publish(this.prefix + topic, payload);
+      await client.publish(this.prefix + topic, payload);
     } catch (err) {
-      throw new BrokerError(`RedisBroker: publish to "${topic}" failed (${this.describeUrl()}): ${(err as Error).message}`, { cause: err });
+      const lost = link.lostReason(client);
+      throw lost ? new BrokerError(`RedisBroker: publish to "${topic}" failed: ${lost}`, { cause: err }) : this.failure(err, `publish to "${topic}" failed`);
+    } finally {
+      link.answered(client);
     }
   }
 
   async subscribe(topic: string): Promise<void> {
-    const subscriber = this.subscriber;
-    if (!subscriber || this.closed) throw new BrokerError(`RedisBroker: cannot subscribe to "${topic}": the broker is ${this.closed ? 'closed' : 'not started'}`);
+    const link = this.subscriber;
+    if (!link || this.closed) throw new BrokerError(`RedisBroker: cannot subscribe to "${topic}": the broker is ${this.closed ? 'closed' : 'not started'}`);
     this.wanted.add(topic);
+    const command = (client: RedisClient): Promise<unknown> => client.subscribe(this.prefix + topic, this.listener, true);
     try {
-      await this.resendIfLost(subscriber, () => subscriber.subscribe(this.prefix + topic, this.listener, true), () => this.wanted.has(topic));
+      await link.timed(link.client, this.resendIfLost(link, command, () => this.wanted.has(topic)), `SUBSCRIBE to "${topic}"`);
     } catch (err) {
-      throw new BrokerError(`RedisBroker: subscribe to "${topic}" failed (${this.describeUrl()}): ${(err as Error).message}`, { cause: err });
+      throw this.failure(err, `subscribe to "${topic}" failed`);
     }
   }
 
   async unsubscribe(topic: string): Promise<void> {
-    const subscriber = this.subscriber;
-    if (!subscriber || this.closed) return;
+    const link = this.subscriber;
+    if (!link || this.closed) return;
     this.wanted.delete(topic);
+    const command = (client: RedisClient): Promise<unknown> => client.unsubscribe(this.prefix + topic, this.listener, true);
     try {
-      await this.resendIfLost(subscriber, () => subscriber.unsubscribe(this.prefix + topic, this.listener, true), () => !this.wanted.has(topic));
+      await link.timed(link.client, this.resendIfLost(link, command, () => !this.wanted.has(topic)), `UNSUBSCRIBE from "${topic}"`);
     } catch (err) {
-      throw new BrokerError(`RedisBroker: unsubscribe from "${topic}" failed (${this.describeUrl()}): ${(err as Error).message}`, { cause: err });
+      throw this.failure(err, `unsubscribe from "${topic}" failed`);
     }
   }
 
@@ -123,70 +150,47 @@ export class RedisBroker implements Broker {
     // node-redis connects a client destroyed while its socket is being created anyway (and it can
     // then no longer be destroyed): let the first connection settle (reconnectStrategy stops retrying).
     await this.connecting?.catch(() => undefined);
-    const clients = [this.publisher, this.subscriber].filter((c): c is RedisClient => c !== undefined);
     // destroy(): an outage must not hold up app.close(); publishes still in flight reject.
-    for (const client of clients) if (client.isOpen) client.destroy();
+    await Promise.all([this.publisher?.close(), this.subscriber?.close()]);
   }
 
   /**
    * Runs a SUBSCRIBE or UNSUBSCRIBE. One whose reply was lost with the connection changed nothing in
    * node-redis (which restores, after the reconnect, the channels as they were before it): once the
-   * connection is back it is sent again, unless the broker closed or the topic changed meanwhile
-   * (the newer command then decides).
+   * connection is back (or replaced) it is sent again, on the current client, unless the broker
+   * closed or the topic changed meanwhile (the newer command then decides). However many commands
+   * wait, the client gets one pair of listeners (no MaxListenersExceededWarning).
    */
-  private async resendIfLost(client: RedisClient, command: () => Promise<unknown>, stillWanted: () => boolean): Promise<void> {
+  private async resendIfLost(link: RedisLink, command: (client: RedisClient) => Promise<unknown>, stillWanted: () => boolean): Promise<void> {
+    const client = link.client;
     try {
-      await command();
+      await command(client);
     } catch (err) {
       if (this.closed || !stillWanted()) throw err;
-      if (!client.isReady) {
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            client.off('ready', done);
-            client.off('end', done);
-            resolve();
-          };
-          client.on('ready', done);
-          client.on('end', done);
-        });
-      }
+      await link.whenBack(client);
       if (this.closed || !stillWanted()) throw err;
-      await command();
+      await command(link.client);
     }
   }
 
-  private createClient(role: string, disableOfflineQueue: boolean): RedisClient {
-    const attempts = this.options.connectAttempts ?? 3;
-    const maxDelay = this.options.maxReconnectDelay ?? 1000;
-    let everReady = false;
-    let down = false;
-    const client: RedisClient = createClient({
-      ...this.options.client,
+  private createLink(role: 'publisher' | 'subscriber', disableOfflineQueue: boolean, prepare?: (client: RedisClient) => void): RedisLink {
+    return new RedisLink({
+      role,
       url: this.url,
+      safeUrl: this.describeUrl(),
+      client: this.options.client,
+      connectAttempts: this.options.connectAttempts ?? 3,
+      maxReconnectDelay: this.options.maxReconnectDelay ?? 1000,
+      commandTimeout: this.commandTimeout,
       disableOfflineQueue,
-      socket: {
-        ...this.options.client?.socket,
-        // Before the first success: give up after `attempts` (listen() rejects). After it: forever.
-        // `false` (not an Error: node-redis checks `instanceof Error`, which fails across realms, e.g. in jest).
-        reconnectStrategy: (retries: number) => {
-          if (this.closed) return false;
-          if (!everReady && retries + 1 >= attempts) return false;
-          return Math.min(50 * 2 ** retries, maxDelay) + Math.floor(Math.random() * 50);
-        },
-      },
-    } as RedisClientOptions) as RedisClient;
-    // node-redis emits 'error' for every failed attempt; without a listener that would crash the process.
-    client.on('error', (err: Error) => {
-      if (!everReady || down || this.closed) return;
-      down = true;
-      this.context?.logger.warn(`wsgate: RedisBroker ${role} lost ${this.describeUrl()} (${err.message}); reconnecting`);
+      logger: () => this.context?.logger,
+      prepare,
     });
-    client.on('ready', () => {
-      if (down) this.context?.logger.warn(`wsgate: RedisBroker ${role} reconnected to ${this.describeUrl()}`);
-      everReady = true;
-      down = false;
-    });
-    return client;
+  }
+
+  private failure(err: unknown, what: string): BrokerError {
+    if (err instanceof BrokerError) return err;
+    return new BrokerError(`RedisBroker: ${what} (${this.describeUrl()}): ${(err as Error).message}`, { cause: err });
   }
 
   /** The URL without credentials, for messages. */

@@ -70,6 +70,16 @@ export class OwnedRedis {
     this.child?.kill('SIGSTOP');
   }
 
+  /** Lets a frozen server (SIGSTOP) run again (SIGCONT): it answers what its connections sent meanwhile. */
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
+  /** The server's process id (while it runs). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Kills the server (an outage: clients see their connections drop) and waits for its exit. */
   async stop(): Promise<void> {
     const child = this.child;
