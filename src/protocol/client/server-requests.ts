@@ -5,7 +5,7 @@
  */
 import { MessageError } from '../../errors';
 import type { MessageSpec } from '../contract';
-import { writeErrorReply, writeReply, type Id, type WireError } from '../envelope';
+import { writeErrorReply, writeReply, writeSystemError, type Id, type WireError } from '../envelope';
 import type { ClientHandlerContext } from './options';
 import { validated } from './validation';
 
@@ -39,7 +39,8 @@ export class ServerRequests {
   /** A request arrived on connection `generation`. */
   receive(type: string, id: Id, data: unknown, generation: number): void {
     if (this.running.has(id)) {
-      return this.reply(writeErrorReply(id, { code: 'DUPLICATE_ID', message: `request id ${JSON.stringify(id)} is still pending` }), generation);
+      // Never an answer to that id: the first request's answer is still to come.
+      return this.reply(writeSystemError({ code: 'DUPLICATE_ID', message: `request id ${JSON.stringify(id)} is still pending`, type }), generation);
     }
     const handler = this.handlers.get(type);
     if (!handler || !this.specs[type]?.reply) {
