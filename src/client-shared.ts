@@ -3,7 +3,7 @@
  * No imports but relative ones.
  * @module
  */
-export * from './contract-entry';
+export * from './contract';
 export { TimeoutError, WebSocketClosedError } from './errors';
 export type { ContractClient } from './protocol/client/typed-client';
 export type { ContractError, ErrorData, PayloadArgs } from './protocol/client/client-types';

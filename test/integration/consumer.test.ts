@@ -100,7 +100,7 @@ describe('the packed package', () => {
   it('holds dist/ (CommonJS and the browser ES modules) built by the prepare script from a tree without it, the LICENSE and the README', () => {
     expect(packed.files).toEqual(
       expect.arrayContaining(['package.json', 'LICENSE', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/redis.js', 'dist/src/redis.d.ts',
-        'dist/src/client-entry.js', 'dist/src/contract-entry.js', 'dist/esm/client-browser.js', 'dist/esm/contract-entry.js', 'dist/esm/package.json']),
+        'dist/src/client-entry.js', 'dist/src/contract.js', 'dist/esm/client-browser.js', 'dist/esm/contract.js', 'dist/esm/package.json']),
     );
     const outside = (f: string): boolean => !f.startsWith('dist/src/') && !f.startsWith('dist/esm/') && !['package.json', 'LICENSE', 'README.md'].includes(f);
     expect(packed.files.filter(outside)).toEqual([]);

@@ -1,7 +1,7 @@
 /** The contract the typed client's socket tests speak (zod 4 for the client side, valibot for the server side). */
 import { z } from 'zod';
 import * as v from 'valibot';
-import { defineContract } from '../../../src/contract-entry';
+import { defineContract } from '../../../src/contract';
 
 export const chat = defineContract({
   client: {
