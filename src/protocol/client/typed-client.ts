@@ -13,21 +13,13 @@ import { readEnvelope, writeCancel, writeErrorReply, writeEvent, writeRequest, w
 import { PendingCalls } from '../pending-calls';
 import { ItemQueue } from './item-queue';
 import { Link } from './link';
+import { Outbox } from './outbox';
 import type { ClientHandlerContext, ClientState, ResolvedClientOptions, TypedCallOptions, TypedStreamOptions } from './options';
 import type { ContractError, PayloadArgs } from './client-types';
 import { ServerEvents } from './server-events';
 import { ServerRequests, type AnyHandler } from './server-requests';
 import type { TransportFactory } from './transport';
 import { validated } from './validation';
-
-/** A message waiting for the connection. */
-interface Outgoing {
-  /** The request id, for calls and streams (a call given up before it went out is removed). */
-  readonly id: Id | undefined;
-  readonly text: string;
-  /** Events: settled when written, or when the client closes first. */
-  readonly done?: { resolve(): void; reject(err: unknown): void };
-}
 
 /**
  * A connection that speaks a contract, made by `connect(contract, url, options)`. Every type name
@@ -44,9 +36,9 @@ export class ContractClient<C extends ContractDefinition> {
   private readonly durableFrames = new Map<Id, string>();
   /** Ids count up from 1 across reconnects. */
   private lastId = 0;
-  private readonly outbox: Outgoing[] = [];
+  private readonly outbox: Outbox;
   private readonly streams = new Map<Id, { readonly queue: ItemQueue<unknown>; readonly schema: Schema | undefined }>();
-  private readonly events_: ServerEvents;
+  private readonly serverEvents: ServerEvents;
   private readonly requests: ServerRequests;
   private openedOnce = false;
   private readonly firstOpen: { promise: Promise<void>; resolve(): void; reject(err: unknown): void };
@@ -59,9 +51,9 @@ export class ContractClient<C extends ContractDefinition> {
     this.plain = new PendingCalls(cancel);
     this.durable = new PendingCalls(cancel);
     this.requests = new ServerRequests(this.serverSpecs, (text, generation) => {
-      if (generation === this.link.currentGeneration) this.sendOrDrop(text);
+      if (generation === this.link.currentGeneration) this.outbox.sendOrDrop(text);
     }, o.onError);
-    this.events_ = new ServerEvents(this.serverSpecs, o.streamBuffer, o.onError, (error) => this.protocolError(error, undefined));
+    this.serverEvents = new ServerEvents(this.serverSpecs, o.streamBuffer, o.onError, (error) => this.protocolError(error, undefined));
     let resolve!: () => void, reject!: (err: unknown) => void;
     const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
     promise.catch(() => undefined);
@@ -72,6 +64,7 @@ export class ContractClient<C extends ContractDefinition> {
       onDown: () => this.dropped(),
       onClosed: (err) => this.stopped(err),
     });
+    this.outbox = new Outbox(this.link, o.queueMax);
     this.link.start();
   }
 
@@ -92,7 +85,7 @@ export class ContractClient<C extends ContractDefinition> {
    * connection drops first (unless `idempotencyKey` is given: the call is then sent again).
    */
   call<T extends ClientRequestType<C>>(type: T, ...[data, options]: PayloadArgs<ClientData<C, T>, TypedCallOptions>): Promise<ClientReply<C, T>> {
-    const refused = this.refusal(`call "${type}"`);
+    const refused = this.outbox.refusal(`call "${type}"`);
     if (refused) return Promise.reject(refused);
     if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
     const id = ++this.lastId;
@@ -107,7 +100,7 @@ export class ContractClient<C extends ContractDefinition> {
       const forget = (): void => void this.durableFrames.delete(id);
       promise.then(forget, forget);
     }
-    this.write({ id, text });
+    this.outbox.write({ id, text });
     return promise as Promise<ClientReply<C, T>>;
   }
 
@@ -116,19 +109,19 @@ export class ContractClient<C extends ContractDefinition> {
     const text = writeEvent(type, data);
     if (this.state === 'open') return this.link.send(text) || Promise.reject(new WebSocketClosedError(`send "${type}": not connected`));
     if (this.state !== 'closed' && this.def.client[type]?.volatile) return Promise.resolve();
-    const refused = this.refusal(`send "${type}"`);
+    const refused = this.outbox.refusal(`send "${type}"`);
     if (refused) return Promise.reject(refused);
-    return new Promise((resolve, reject) => this.outbox.push({ id: undefined, text, done: { resolve, reject } }));
+    return new Promise((resolve, reject) => this.outbox.write({ id: undefined, text, done: { resolve, reject } }));
   }
 
   /** Calls `listener` with each validated server event `type`; returns the function that stops it. */
   on<T extends ServerEventType<C>>(type: T, listener: (data: ServerDataReceived<C, T>) => void): () => void {
-    return this.events_.on(type, listener as (data: unknown) => void);
+    return this.serverEvents.on(type, listener as (data: unknown) => void);
   }
 
   /** The server events `type` as an async iterator; more than `streamBuffer` unread fails it with `OVERFLOW`. */
   events<T extends ServerEventType<C>>(type: T): AsyncIterableIterator<ServerDataReceived<C, T>> {
-    return this.events_.iterate(type, this.state === 'closed') as ItemQueue<ServerDataReceived<C, T>>;
+    return this.serverEvents.iterate(type, this.state === 'closed') as ItemQueue<ServerDataReceived<C, T>>;
   }
 
   /** Answers the server's request `type` (its `conn.call`); `ctx.signal` aborts on the server's `$cancel`. */
@@ -146,7 +139,7 @@ export class ContractClient<C extends ContractDefinition> {
       if (this.streams.delete(id)) this.cancel(id);
     };
     const queue = new ItemQueue<unknown>(this.o.streamBuffer, { onOverflow: drop, onAbandon: drop }, `stream "${type}"`);
-    const refused = this.refusal(`stream "${type}"`) ?? (options?.signal?.aborted ? options.signal.reason : undefined);
+    const refused = this.outbox.refusal(`stream "${type}"`) ?? (options?.signal?.aborted ? options.signal.reason : undefined);
     if (refused) {
       queue.fail(refused);
     } else {
@@ -156,7 +149,7 @@ export class ContractClient<C extends ContractDefinition> {
         drop();
         queue.fail(options.signal!.reason);
       }, { once: true });
-      this.write({ id, text: writeRequest(type, id, data) });
+      this.outbox.write({ id, text: writeRequest(type, id, data) });
     }
     return queue as ItemQueue<ClientReply<C, T>>;
   }
@@ -171,35 +164,10 @@ export class ContractClient<C extends ContractDefinition> {
     return this.link.close(code, reason);
   }
 
-  /** Why a new message cannot be sent or queued now, if it cannot. */
-  private refusal(what: string): Error | undefined {
-    if (this.state === 'closed') return new WebSocketClosedError(`${what}: the client is closed`);
-    if (this.state !== 'open' && this.outbox.length >= this.o.queueMax) {
-      return new WebSocketClosedError(`${what}: not connected, and ${this.o.queueMax} messages already wait`);
-    }
-    return undefined;
-  }
-
-  /** The one place outgoing messages go through: written now, or queued until the connection opens. */
-  private write(entry: Outgoing): void {
-    if (this.state !== 'open') return void this.outbox.push(entry);
-    const sent = this.link.send(entry.text);
-    if (!sent) return void this.outbox.push(entry);
-    if (entry.done) sent.then(entry.done.resolve, entry.done.reject);
-    else sent.catch(() => undefined); // a call whose frame was lost hears of it through the drop
-  }
-
-  private sendOrDrop(text: string): void {
-    const sent = this.link.send(text);
-    if (sent) sent.catch(() => undefined);
-  }
-
   /** A call or stream given up: never sent if it still waits in the queue, else `$cancel`. */
   private cancel(id: Id): void {
     this.durableFrames.delete(id);
-    const index = this.outbox.findIndex((e) => e.id === id);
-    if (index !== -1) this.outbox.splice(index, 1);
-    else this.sendOrDrop(writeCancel(id));
+    if (!this.outbox.unqueue(id)) this.outbox.sendOrDrop(writeCancel(id));
   }
 
   private opened(): void {
@@ -207,7 +175,7 @@ export class ContractClient<C extends ContractDefinition> {
       this.openedOnce = true;
       this.firstOpen.resolve();
     }
-    for (const entry of this.outbox.splice(0)) this.write(entry);
+    this.outbox.flush();
   }
 
   private dropped(): void {
@@ -215,9 +183,7 @@ export class ContractClient<C extends ContractDefinition> {
     this.plain.closeAll('the connection dropped before the answer came');
     this.failStreams(() => new WebSocketClosedError('the connection dropped before the stream ended'));
     // Idempotent calls already written go out again, ahead of what was queued since.
-    const queued = new Set(this.outbox.map((e) => e.id));
-    const again = [...this.durableFrames].filter(([id]) => !queued.has(id)).map(([id, text]) => ({ id, text }));
-    this.outbox.unshift(...again);
+    this.outbox.requeueFirst(this.durableFrames);
   }
 
   private stopped(err: Error | undefined): void {
@@ -227,8 +193,8 @@ export class ContractClient<C extends ContractDefinition> {
     this.plain.closeAll(reason);
     this.durable.closeAll(reason);
     this.failStreams(() => new WebSocketClosedError(reason));
-    for (const entry of this.outbox.splice(0)) entry.done?.reject(new WebSocketClosedError(reason));
-    this.events_.endAll();
+    this.outbox.rejectAll(reason);
+    this.serverEvents.endAll();
   }
 
   private failStreams(error: () => Error): void {
@@ -254,7 +220,7 @@ export class ContractClient<C extends ContractDefinition> {
         return false;
       }
       case 'event':
-        return this.events_.receive(env.type, env.data);
+        return this.serverEvents.receive(env.type, env.data);
       case 'request':
         this.requests.receive(env.type, env.id, env.data, this.link.currentGeneration);
         return false;
@@ -274,7 +240,7 @@ export class ContractClient<C extends ContractDefinition> {
   }
 
   private protocolError(error: WireError, id: Id | undefined): false {
-    this.sendOrDrop(id === undefined ? writeSystemError(error) : writeErrorReply(id, error));
+    this.outbox.sendOrDrop(id === undefined ? writeSystemError(error) : writeErrorReply(id, error));
     return false;
   }
 

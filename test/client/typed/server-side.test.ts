@@ -99,6 +99,21 @@ describe('typed client: what the server sends', () => {
     expect((await socket.next()).raw).toEqual({ id: 2, data: true });
   });
 
+  test('handle(): a server request whose id is still being handled gets $error DUPLICATE_ID, never an answer to that id', async () => {
+    const { socket, c } = await setup();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    c.handle('confirm', async ({ question }) => {
+      if (question === 'hold') await held;
+      return question === 'hold';
+    });
+    socket.send(writeRequest('confirm', 5, { question: 'hold' }));
+    socket.send(writeRequest('confirm', 5, { question: 'again' }));
+    expect((await socket.next()).raw).toMatchObject({ type: '$error', error: { code: 'DUPLICATE_ID', type: 'confirm' } });
+    release();
+    expect((await socket.next()).raw).toEqual({ id: 5, data: true });
+  });
+
   test('stream(): 10,000 items sent at once arrive in order', async () => {
     const { socket, c } = await setup();
     const items = c.stream('count', { n: 10_000 });
