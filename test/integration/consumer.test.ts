@@ -107,6 +107,31 @@ describe('the packed package', () => {
   });
 });
 
+describe('wsgate/client and wsgate/contract in Node', () => {
+  it('resolve to the CommonJS build under require and import(): one class per error, the same as the root', async () => {
+    const script = [
+      "require('reflect-metadata');",
+      "const root = require('wsgate');",
+      "const client = require('wsgate/client');",
+      "Promise.all([import('wsgate/client'), import('wsgate/contract')]).then(([esClient, esContract]) => console.log(JSON.stringify({",
+      "  resolved: [require.resolve('wsgate/client'), require.resolve('wsgate/contract')].map((p) => p.slice(p.indexOf('dist/'))),",
+      "  closed: esClient.WebSocketClosedError === root.WebSocketClosedError && client.WebSocketClosedError === root.WebSocketClosedError,",
+      "  timeout: esClient.TimeoutError === root.TimeoutError,",
+      "  message: esContract.MessageError === client.MessageError && esClient.MessageError === client.MessageError,",
+      "  connect: typeof esClient.connect,",
+      "})));",
+    ].join('\n');
+    const ran = await run(process.execPath, ['-e', script], consumer, 30_000);
+    expect(JSON.parse(ran.stdout)).toEqual({
+      resolved: ['dist/src/client-entry.js', 'dist/src/contract.js'],
+      closed: true,
+      timeout: true,
+      message: true,
+      connect: 'function',
+    });
+  });
+});
+
 describe.each(kinds)('$name consumer', (kind) => {
   it('type-checks every subpath and runs the README example', async () => {
     const dir = join(consumer, kind.dir);
