@@ -16,6 +16,8 @@ export const ABNORMAL_CLOSURE = 1006;
 
 export const DEFAULTS = {
   maxMessageSize: 10 * 1024 * 1024,
+  /** Contract gateways: JSON envelopes rarely need more; the app's option still applies when lower. */
+  contractMaxMessageSize: 1024 * 1024,
   maxQueuedMessages: 64,
   closeTimeout: 5_000,
   handshakeTimeout: 10_000,

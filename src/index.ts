@@ -22,9 +22,30 @@ export { websocketConnect } from './client/connect';
 export { ClientConnection } from './client/client-connection';
 export type { ConnectOptions, ConnectRequest } from './client/options';
 export type { ReadOptions } from './client/inbox';
+export { defineContract, PROTOCOL_NAME } from './protocol/contract';
+export type {
+  ClientType,
+  Contract,
+  ContractDefinition,
+  ContractGatewayOptions,
+  ErrorCode,
+  In,
+  MessageSpec,
+  Out,
+  ReservedCode,
+  Schema,
+  ServerData,
+  ServerEventType,
+  ServerReply,
+  ServerRequestType,
+} from './protocol/contract';
+export type { MessageContext } from './protocol/context';
+export type { CallOptions } from './protocol/pending-calls';
+export type { Id } from './protocol/envelope';
 export {
   BrokerError,
   GatewayDefinitionError,
+  MessageError,
   TimeoutError,
   WebSocketClosedError,
   WebSocketConnectError,

@@ -10,6 +10,7 @@ import { WebSocketServer, type ServerOptions } from 'ws';
 import { CloseCode, DEFAULTS, kHandshake, kSocket, noop } from '../constants';
 import { collectHooks, getOwnGatewayMetadata } from '../decorators/metadata';
 import { GatewayDefinitionError } from '../errors';
+import { compileContract } from './compile-contract';
 import { checkGatewayClass, checkNotShadowed } from './definition-checks';
 import type { AppCloseOptions, AppOptions, GatewayOptions, Logger } from '../types';
 import { isValidCloseCode } from '../connection/websocket-connection';
@@ -89,7 +90,7 @@ function startDeadline(ms: number): { race(p: Promise<unknown>): Promise<boolean
   };
 }
 
-function compileHooks(cls: GatewayClass): GatewayHooks {
+function compileHooks(cls: GatewayClass, contract: boolean): GatewayHooks {
   const name = cls.name || '(anonymous class)';
   for (let c: object | null = cls; c && c !== Function.prototype; c = Object.getPrototypeOf(c) as object | null) {
     const conflict = getOwnGatewayMetadata(c)?.conflicts[0];
@@ -99,7 +100,7 @@ function compileHooks(cls: GatewayClass): GatewayHooks {
     }
   }
   const hooks = collectHooks(cls);
-  if (hooks.message === undefined) throw new GatewayDefinitionError(`${name}: no @OnMessage method`);
+  if (hooks.message === undefined && !contract) throw new GatewayDefinitionError(`${name}: no @OnMessage method`);
   for (const [kind, method] of Object.entries(hooks)) {
     if (typeof (cls.prototype as Record<string | symbol, unknown>)[method] !== 'function') {
       throw new GatewayDefinitionError(`${name}: ${HOOK_DECORATORS[kind as keyof typeof HOOK_DECORATORS]} is on ${String(method)}, which is not a method`);
@@ -116,11 +117,14 @@ function compileGateway(cls: GatewayClass, app: AppOptions, hub: Hub): Omit<Gate
   checkGatewayClass(name, cls, meta.path);
   checkGatewayOptions(name, meta.options);
   const o = { ...app, ...meta.options };
+  const hooks = compileHooks(cls, meta.options.contract !== undefined);
+  const compiledContract = compileContract(name, cls, meta.options, hooks.message);
   return {
     name,
     cls,
     path: meta.path,
-    hooks: compileHooks(cls),
+    hooks,
+    contract: compiledContract,
     pubsub: {
       host: hub,
       limits: {
@@ -129,7 +133,7 @@ function compileGateway(cls: GatewayClass, app: AppOptions, hub: Hub): Omit<Gate
       },
     } satisfies PubSubLink,
     settings: {
-      maxMessageSize: o.maxMessageSize ?? DEFAULTS.maxMessageSize,
+      maxMessageSize: compiledContract ? Math.min(o.maxMessageSize ?? Infinity, meta.options.maxMessageSize ?? DEFAULTS.contractMaxMessageSize) : (o.maxMessageSize ?? DEFAULTS.maxMessageSize),
       pingInterval: o.pingInterval,
       pingTimeout: o.pingInterval ? (o.pingTimeout ?? o.pingInterval) : undefined,
       maxQueuedMessages: app.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages,

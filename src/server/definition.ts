@@ -5,13 +5,15 @@
  */
 import type { WebSocketServer } from 'ws';
 import type { HookKind } from '../decorators/metadata';
+import type { CompiledContract } from './contract/compiled';
 import type { GatewayOptions } from '../types';
 import type { PubSubLink } from '../topics/registry';
 
 export type GatewayClass = new (...args: never[]) => object;
 
 /** Method names per hook; `message` is mandatory. */
-export type GatewayHooks = Readonly<Partial<Record<HookKind, string | symbol>>> & { readonly message: string | symbol };
+/** Method names per hook; `message` is mandatory on raw gateways (a contract gateway may use it for binary frames). */
+export type GatewayHooks = Readonly<Partial<Record<HookKind, string | symbol>>>;
 
 export interface GatewaySettings extends Required<Pick<GatewayOptions, 'maxMessageSize'>> {
   readonly pingInterval?: number;
@@ -26,6 +28,8 @@ export interface GatewayDefinition {
   readonly path: string | RegExp;
   readonly hooks: GatewayHooks;
   readonly settings: GatewaySettings;
+  /** The compiled contract, on contract gateways. */
+  readonly contract?: CompiledContract;
   /** A noServer ws server configured with this gateway's limits and compression. */
   readonly wss: WebSocketServer;
   /** Put on each of its connections: the app's hub and this gateway's slow-subscriber limits. */

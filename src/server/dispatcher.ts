@@ -6,7 +6,8 @@
  */
 import type { DependencyContainer } from 'tsyringe';
 import type { WebSocket } from 'ws';
-import { DEFAULTS, kAttach, kDispatcher, kFinished, kSend } from '../constants';
+import { DEFAULTS, kAttach, kDispatcher, kFinished, kSend, kSession } from '../constants';
+import { ContractSession } from './contract/session';
 import type { HookKind } from '../decorators/metadata';
 import { WebSocketClosedError } from '../errors';
 import { handleUserError } from '../connection/handler-errors';
@@ -50,8 +51,10 @@ export class Dispatcher implements SocketLifecycle {
   private resolveDisposalWaiter: (() => void) | undefined;
   private ws!: WebSocket;
   private readonly instanceMethods: Record<string | symbol, Handler>;
-  /** The @OnMessage method, looked up once. */
+  /** The @OnMessage method, looked up once (on a contract gateway: the session's receive). */
   private readonly handleMessage: Handler;
+  /** The contract protocol of this connection, on contract gateways. */
+  private readonly session: ContractSession | undefined;
 
   // Made on first use, then reused: the per-message path creates no closures.
   private onHandlerResult: ((value: unknown) => void) | undefined;
@@ -67,8 +70,16 @@ export class Dispatcher implements SocketLifecycle {
     private readonly onDone: (d: Dispatcher) => void,
   ) {
     this.instanceMethods = instance as Record<string | symbol, Handler>;
-    this.handleMessage = this.instanceMethods[def.hooks.message];
     this.queue = new InboundQueue(def.settings.maxQueuedMessages);
+    if (def.contract) {
+      // A contract connection's messages all go to its session as they are read: it queues data
+      // messages itself, so that replies and $cancel never wait behind a handler.
+      const session = new ContractSession(def.contract, instance, conn, logger, def.settings.maxQueuedMessages);
+      conn[kSession] = this.session = session;
+      this.handleMessage = (message: unknown) => session.receive(message as IncomingMessage);
+    } else {
+      this.handleMessage = this.instanceMethods[def.hooks.message!];
+    }
   }
 
   /** Takes over an upgraded socket. The message listener is attached before @OnOpen runs. */
@@ -77,6 +88,7 @@ export class Dispatcher implements SocketLifecycle {
     const { settings, hooks } = this.def;
     (ws as DispatchedSocket)[kDispatcher] = this;
     this.queue.attach(ws);
+    this.session?.attach(ws);
     ws.on('message', onSocketMessage);
     if (hooks.ping) ws.on('ping', (data: Buffer) => this.invokeControl('ping', data));
     if (hooks.pong) ws.on('pong', (data: Buffer) => this.invokeControl('pong', data));
@@ -205,6 +217,18 @@ export class Dispatcher implements SocketLifecycle {
   onEnded(): void {
     this.ended = true;
     this.queue.clear();
+    const settling = this.session?.end();
+    if (!settling) return this.runOnClose();
+    // Contract handlers still running see their signal abort; @OnClose waits for them, within closeTimeout.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.def.settings.closeTimeout)));
+    void Promise.race([settling, timeout]).then(() => {
+      clearTimeout(timer);
+      this.runOnClose();
+    });
+  }
+
+  private runOnClose(): void {
     const finish = (): void => {
       this.closeDone = true;
       this.conn[kFinished]();

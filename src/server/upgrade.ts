@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { DependencyContainer } from 'tsyringe';
 import { kHandshake, kPubSub, noop } from '../constants';
+import { PROTOCOL_NAME } from '../protocol/contract';
 import type { Logger } from '../types';
 import { Connection } from './connection';
 import { describeHook, type GatewayDefinition } from './definition';
@@ -144,6 +145,8 @@ export class GatewayServer {
           }
           subprotocol = chosen;
         }
+      } else if (def.contract && offeredSubprotocols(req).includes(PROTOCOL_NAME)) {
+        subprotocol = PROTOCOL_NAME;
       }
       // ws destroys a socket that is no longer readable and writable (the client sent a FIN or a
       // reset while a hook ran) without calling back: refuse it here so the slot and the instance are released.
