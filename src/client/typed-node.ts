@@ -60,9 +60,13 @@ export const nodeTransport: TransportFactory = (url, init, events) => {
         void c.close(closing.code, closing.reason);
         return;
       }
-      isOpen = true;
       events.onOpen();
-      markOpen();
+      // What came with the 101 waits one more task: code right after `await connect()` can still
+      // subscribe to it (a browser likewise delivers each message as a task of its own).
+      setImmediate(() => {
+        isOpen = true;
+        markOpen();
+      });
     },
     (err: Error) => end(closeCodeOf(err), err.message, err),
   );
