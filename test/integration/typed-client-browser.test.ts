@@ -9,10 +9,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
 import { promisify } from 'node:util';
+import * as v from 'valibot';
+import { CheckOrigin, Connection, defineContract, Gateway, OnMessage, OnOpen, type In, type Out } from '../../src';
 import { writeErrorReply, writeEvent, writeReply } from '../../src/protocol/envelope';
 import { ContractPeer } from '../helpers/contract-peer';
 import { launchBrowser, runInPage, type TestBrowser } from './helpers/browser';
-import { closeServer, listen } from './helpers/servers';
+import { closeServer, listen, startGatewayServer } from './helpers/servers';
 
 const root = join(__dirname, '..', '..');
 const esm = join(root, 'dist', 'esm');
@@ -106,4 +108,59 @@ test('Chromium imports the ES-module client from the build: call, event, VALIDAT
   });
   expect((await socket.closed).code).toBe(1000);
   expect(peer.accepted).toBe(1);
+});
+
+/** The same contract as the page's (names and shapes), declared on the server side. */
+const pageChat = defineContract({
+  client: { say: { data: v.object({ text: v.string() }), reply: v.object({ id: v.string(), tags: v.array(v.string()) }) } },
+  server: { message: { data: v.object({ text: v.string() }) } },
+  errors: { RATE_LIMITED: v.object({ retryAfterMs: v.number() }) },
+});
+
+const GATEWAY_PAGE = `
+const { connect, defineContract } = await import(args.origin + '/esm/client-browser.js');
+const v = await import(args.origin + '/valibot.js');
+const chat = defineContract({
+  client: { say: { data: v.object({ text: v.string() }), reply: v.object({ id: v.string(), tags: v.array(v.string()) }) } },
+  server: { message: { data: v.object({ text: v.string() }) } },
+});
+const c = await connect(chat, args.url);
+const event = new Promise((resolve) => c.on('message', resolve));
+const reply = await c.call('say', { text: 'hi' });
+let invalid;
+try { await c.call('say', { text: ['not', 'a', 'string'] }); } catch (e) { invalid = { name: e.name, code: e.code, issues: e.issues }; }
+const result = { reply, event: await event, invalid, state: c.state };
+await c.close();
+return result;
+`;
+
+test('Chromium, ES-module client against a contract gateway: call, @OnOpen event, VALIDATION from the server with issue paths', async () => {
+  @Gateway('/page-chat', { contract: pageChat })
+  class PageChatGateway {
+    constructor(readonly conn: Connection<typeof pageChat>) {}
+    @CheckOrigin() anyOrigin(): boolean {
+      return true; // the page is served from another port
+    }
+    @OnOpen() async open(): Promise<void> {
+      await this.conn.send('message', { text: 'welcome' });
+    }
+    @OnMessage(pageChat, 'say') say({ text }: In<typeof pageChat, 'say'>): Out<typeof pageChat, 'say'> {
+      return { id: `m-${text}`, tags: [text] };
+    }
+  }
+  const gateway = await startGatewayServer({ gateways: [PageChatGateway] });
+  try {
+    const page = await browser.newPage();
+    await page.goto(origin + '/');
+    const result = await runInPage<Record<string, unknown>>(page, GATEWAY_PAGE, { origin, url: gateway.url('/page-chat') });
+    expect(result).toEqual({
+      reply: { id: 'm-hi', tags: ['hi'] },
+      event: { text: 'welcome' },
+      invalid: { name: 'MessageError', code: 'VALIDATION', issues: [expect.objectContaining({ path: ['text'] })] },
+      state: 'open',
+    });
+    expect(gateway.errors).toEqual([]);
+  } finally {
+    await gateway.stop();
+  }
 });
