@@ -1,4 +1,4 @@
-import { WebSocketClosedError } from '../../../src/errors';
+import { TimeoutError, WebSocketClosedError } from '../../../src/errors';
 import { connect, type ClientState } from '../../../src/client-entry';
 import { writeEvent, writeReply } from '../../../src/protocol/envelope';
 import { onCleanup } from '../../helpers/cleanup';
@@ -70,6 +70,22 @@ describe('typed client: reconnecting', () => {
     expect((await socket2.next()).raw).toMatchObject({ id: 4, data: { text: 'after' } });
     socket2.send(writeReply(4, { id: 'a' }));
     await after;
+  });
+
+  test('a queued call that times out while reconnecting is never sent', async () => {
+    const { peer, c, log } = await setup();
+    const port = peer.port;
+    const down = log.reached('reconnecting');
+    await peer.stop();
+    await down;
+    expect(await rejectionOf(c.call('say', { text: 'too late' }, { timeout: 20 }))).toBeInstanceOf(TimeoutError);
+    const kept = c.call('say', { text: 'kept' });
+    const peer2 = await ContractPeer.start(port);
+    const socket2 = await peer2.connection();
+    // The first frame is the call that waited: neither the timed-out call nor a $cancel for it.
+    expect((await socket2.next()).raw).toEqual({ type: 'say', id: 2, data: { text: 'kept' } });
+    socket2.send(writeReply(2, { id: 'k' }));
+    await expect(kept).resolves.toEqual({ id: 'k' });
   });
 
   test('beyond queue.max, calls made while reconnecting reject at once', async () => {

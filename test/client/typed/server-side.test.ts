@@ -52,6 +52,21 @@ describe('typed client: what the server sends', () => {
     expect(complaint).toMatchObject({ type: '$error', error: { code: 'VALIDATION', type: 'message', issues: [{ path: ['text'] }] } });
   });
 
+  test('events(): more than streamBuffer unread events end the iterator with OVERFLOW after the kept ones', async () => {
+    const { socket, c } = await setup({ streamBuffer: 4 });
+    const it = c.events('message');
+    for (let i = 0; i < 10; i++) socket.send(writeEvent('message', { text: `e${i}` }));
+    socket.send(writeRequest('confirm', 1, { question: 'sync' }));
+    // The request after the events is answered (UNKNOWN_TYPE: no handler): every event was read by then.
+    expect((await socket.next()).raw).toMatchObject({ id: 1, error: { code: 'UNKNOWN_TYPE' } });
+    const got: string[] = [];
+    const err = await rejectionOf((async () => {
+      for await (const m of it) got.push(m.text);
+    })());
+    expect(MessageError.is(err) && err.code).toBe('OVERFLOW');
+    expect(got).toEqual(['e0', 'e1', 'e2', 'e3']);
+  });
+
   test('handle() answers a server request with the handler result', async () => {
     const { socket, c } = await setup();
     c.handle('confirm', async ({ question }) => question === 'ok?');
