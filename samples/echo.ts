@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { singleton } from 'tsyringe';
-import { Connection, createApp, Gateway, OnClose, OnMessage, OnOpen, type App } from '../src';
+import { Connection, createApp, Gateway, OnClose, OnMessage, OnOpen, type App, type AppOptions } from '../src';
 import { ECHO_PAGE } from './echo-page';
 
 @singleton()
@@ -37,8 +37,12 @@ export class EchoGateway {
 }
 
 /** Starts the echo sample: the page at `/` and the gateway at `/websocket`, on one HTTP server. */
-export async function startEcho(port = 8888, host?: string): Promise<{ app: App; server: Server; address: AddressInfo; stop(): Promise<void> }> {
-  const app = createApp({ gateways: [EchoGateway] });
+export async function startEcho(
+  port = 8888,
+  host?: string,
+  options: Pick<AppOptions, 'handshakeTimeout' | 'closeTimeout'> = {},
+): Promise<{ app: App; server: Server; address: AddressInfo; stop(): Promise<void> }> {
+  const app = createApp({ gateways: [EchoGateway], ...options });
   const server = createServer((req, res) => {
     if (req.method === 'GET' && (req.url === '/' || req.url === '/index.html')) {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(ECHO_PAGE);
@@ -46,6 +50,7 @@ export async function startEcho(port = 8888, host?: string): Promise<{ app: App;
       app.handleRequest(req, res);
     }
   });
+  // attach() before listen(): handshakeTimeout then also cuts slow upgrade requests (slowloris) to this server.
   app.attach(server);
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
   const stop = async (): Promise<void> => {
@@ -67,7 +72,8 @@ if (require.main === module) {
     ({ stop, address }) => {
       console.log(`wsgate echo: ws://localhost:${address.port}/websocket, page at http://localhost:${address.port}/`);
       // Graceful shutdown: every WebSocket gets 1001 Going Away, then the HTTP server closes.
-      const shutdown = (): void => void stop().then(() => process.exit(0));
+      // app.close() always resolves (its timeout bounds user code too), so the process always exits.
+      const shutdown = (): void => void stop().finally(() => process.exit(0));
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);
     },

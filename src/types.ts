@@ -100,10 +100,17 @@ export interface AppCloseOptions {
   /** Close reason sent to every connection. Default 'Going Away'. */
   reason?: string;
   /**
-   * Connections that have not ended after N ms are terminated (TCP cut, `@OnClose` still runs); the
-   * same bound applies to waiting for their containers' disposal. Default: the app's `closeTimeout`.
+   * Bounds the whole shutdown, user code included: connections that have not ended after N ms are
+   * terminated (TCP cut, `@OnClose` still runs), and `@OnClose` hooks or disposals still running
+   * then are logged and no longer waited for. Default: the app's `closeTimeout`.
    */
   timeout?: number;
+  /**
+   * Drain first: stop reading every connection (messages queued or arriving are dropped, never
+   * delivered), let the handlers already running finish and their replies flush, then send the
+   * close frame. Within the same `timeout`. Default false.
+   */
+  drain?: boolean;
 }
 
 /** Any message `writeMessage` accepts: strings, bytes, or JSON-serializable values. */

@@ -100,6 +100,18 @@ export class InboundQueue<T> {
   }
 
   /**
+   * Graceful drain: drops what waits and stops reading until our close() (`startDiscarding`)
+   * resumes it, so the handlers already running finish while nothing new comes in.
+   */
+  stopReading(): void {
+    this.items = [];
+    this.head = 0;
+    if (this.paused) return;
+    this.paused = true;
+    this.socket?.pause();
+  }
+
+  /**
    * Our side called close(): reading resumes whatever the queue holds (a paused socket would not
    * read the peer's close frame, and close() would wait for the close timeout), and from now on
    * arrivals are read and discarded. Messages already waiting stay for the consumer to decide.

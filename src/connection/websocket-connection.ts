@@ -49,6 +49,8 @@ const TEXT_FRAME = { binary: false } as const;
 const BINARY_FRAME = { binary: true } as const;
 const FINISHED: Promise<void> = Promise.resolve();
 const kSocketClosed = Symbol('wsgate.socketClosed');
+/** Told by the owner when its clean-up (`@OnClose`) starts: see `close()`. */
+export const kCleanupStarted = Symbol('wsgate.cleanupStarted');
 
 /**
  * Methods and state common to both ends of a WebSocket.
@@ -71,6 +73,8 @@ export abstract class WebSocketConnection {
   private finished: Promise<void> | undefined;
   private resolveFinished: (() => void) | undefined;
   private hasFinished = false;
+  /** The owner's clean-up (@OnClose) has started: close() no longer waits for it. */
+  private cleanupStarted = false;
   // Code and reason given to close() before the socket existed (e.g. from @CheckOrigin).
   private pendingClose: [number | undefined, string | undefined] | undefined;
 
@@ -155,7 +159,8 @@ export abstract class WebSocketConnection {
 
   /**
    * Starts the closing handshake. From then on the connection is closed for writing. Resolves when
-   * the connection has ended (and, on the server, `@OnClose` has run). Idempotent.
+   * the connection has ended (and, on the server, `@OnClose` has run). Idempotent. Called during or
+   * after the connection's own `@OnClose`, it resolves at once (tornado: a no-op).
    * Mirrors tornado's `close(code, reason)`.
    *
    * @param code RFC 6455 §7.4.1 close code; 1000 when only a reason is given.
@@ -178,7 +183,7 @@ export abstract class WebSocketConnection {
       ws?.close(code, reason);
       this.lifecycle?.onClosing();
     }
-    if (this.hasFinished) return FINISHED;
+    if (this.hasFinished || this.cleanupStarted) return FINISHED;
     return (this.finished ??= new Promise<void>((resolve) => (this.resolveFinished = resolve)));
   }
 
@@ -233,6 +238,11 @@ export abstract class WebSocketConnection {
         this[kUncork](); // the socket is cut right after the close frame: nothing may wait in a cork
       });
     }
+  }
+
+  /** @internal From now on close() resolves at once: the owner's clean-up has started and may call it. */
+  [kCleanupStarted](): void {
+    this.cleanupStarted = true;
   }
 
   /** @internal Resolves every `close()` promise; called by the owner once its clean-up is done. */

@@ -13,7 +13,7 @@ import { WebSocketClosedError } from '../errors';
 import { handleUserError } from '../connection/handler-errors';
 import { InboundQueue } from '../connection/inbound-queue';
 import type { IncomingMessage, Logger, OutgoingMessage } from '../types';
-import type { SocketLifecycle } from '../connection/websocket-connection';
+import { kCleanupStarted, type SocketLifecycle } from '../connection/websocket-connection';
 import type { Connection } from './connection';
 import { describeHook, type GatewayDefinition } from './definition';
 import { disposeScope } from './scope';
@@ -49,6 +49,8 @@ export class Dispatcher implements SocketLifecycle {
   // For whenDisposed() called before disposal started (app.close()); most connections never need it.
   private disposalWaiter: Promise<void> | undefined;
   private resolveDisposalWaiter: (() => void) | undefined;
+  /** Set by drain(): called once no handler runs. */
+  private idleWaiter: (() => void) | undefined;
   private ws!: WebSocket;
   private readonly instanceMethods: Record<string | symbol, Handler>;
   /** The @OnMessage method, looked up once (on a contract gateway: the session's receive). */
@@ -175,6 +177,7 @@ export class Dispatcher implements SocketLifecycle {
       this.deliver(message);
       if (this.ended) return this.disposeWhenIdle();
     }
+    if (!this.busy) this.idleWaiter?.();
   }
 
   /** Runs a hook other than @OnMessage with `args`; returns its result, or FAILED after logging and closing. */
@@ -217,6 +220,9 @@ export class Dispatcher implements SocketLifecycle {
   onEnded(): void {
     this.ended = true;
     this.queue.clear();
+    this.idleWaiter?.();
+    // A close() from here on (from @OnClose itself, or a handler it awaits) must not wait for @OnClose.
+    this.conn[kCleanupStarted]();
     const settling = this.session?.end();
     if (!settling) return this.runOnClose();
     // Contract handlers still running see their signal abort; @OnClose waits for them, within closeTimeout.
@@ -250,6 +256,33 @@ export class Dispatcher implements SocketLifecycle {
     if (this.disposal || !this.closeDone || this.busy) return;
     this.disposal = disposeScope(this.container, this.logger, this.def.name);
     if (this.resolveDisposalWaiter) void this.disposal.then(this.resolveDisposalWaiter);
+  }
+
+  /** The gateway this connection belongs to. */
+  get gateway(): GatewayDefinition {
+    return this.def;
+  }
+
+  /** A handler (or @OnOpen) of this connection is running. */
+  get handlerRunning(): boolean {
+    return this.busy;
+  }
+
+  /** The socket has ended and @OnClose has not settled yet. */
+  get closeHookRunning(): boolean {
+    return this.ended && !this.closeDone;
+  }
+
+  /**
+   * Graceful drain: stops reading (the socket is paused until close() resumes it), drops the
+   * messages waiting and those still arriving, and settles once no handler is running (a running
+   * handler's reply is sent, ahead of any close frame).
+   */
+  drain(): Promise<void> {
+    this.stopped = true; // receive() drops from now on
+    if (!this.ended) this.queue.stopReading();
+    if (!this.busy || this.ended) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.idleWaiter = resolve));
   }
 
   /** Settles once the connection's container has been disposed (awaited by app.close()). */

@@ -5,6 +5,7 @@
  */
 import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { RouteMatch } from './router';
 
 /** A refusal: the HTTP status, a short plain-text body, and extra headers. */
 export interface Rejection {
@@ -18,6 +19,19 @@ export function reject(status: number, message: string, headers?: OutgoingHttpHe
 }
 
 const KEY = /^[+/0-9A-Za-z]{22}==$/;
+
+/**
+ * The answer to a plain HTTP request (no 'upgrade' event), given how it routed: 426 for a gateway
+ * path (it needs an upgrade), 400 for an upgrade whose Connection header lacks 'upgrade' (Node never
+ * raises 'upgrade' for it), 404 elsewhere.
+ */
+export function answerPlainRequest(req: IncomingMessage, routed: RouteMatch<unknown> | Rejection | undefined): Rejection {
+  if (!routed) return reject(404, 'Not Found');
+  if ('status' in routed) return routed;
+  if (req.method !== 'GET') return reject(405, 'WebSocket upgrades must use GET.', { Allow: 'GET' });
+  if (req.headers.upgrade?.toLowerCase() === 'websocket') return reject(400, 'The Connection header must include "upgrade".');
+  return reject(426, 'This is a WebSocket endpoint: upgrade to "websocket".', { Upgrade: 'websocket', Connection: 'Upgrade, close' });
+}
 
 /** Method and Upgrade header (tornado checks these first), for a request that reached 'upgrade'. */
 export function checkUpgradeRequest(req: IncomingMessage): Rejection | undefined {
@@ -37,23 +51,21 @@ export function checkProtocolHeaders(req: IncomingMessage): Rejection | undefine
 }
 
 /**
- * The default origin rule (tornado's check_origin): the origin's host:port must equal the
- * request's Host header.
+ * The default origin rule (tornado's check_origin): the origin's `host[:port]` as written in the
+ * Origin header (not URL-normalised, so `https://h` does not match `Host: h:443`) must equal the
+ * request's Host header, case-insensitive. Opaque origins (`null`) never match.
  */
 export function isSameOrigin(origin: string, host: string | undefined): boolean {
   if (!host) return false;
-  let originHost: string;
-  try {
-    originHost = new URL(origin).host;
-  } catch {
-    return false;
-  }
-  // URL drops default ports ('http://h:80' → 'h'); Host headers may carry them, so compare both spellings.
-  const h = host.toLowerCase();
-  return originHost === h || originHost === h.replace(/:(80|443)$/, '');
+  const scheme = origin.indexOf('://');
+  if (scheme === -1) return false;
+  const rest = origin.slice(scheme + 3);
+  const end = rest.search(/[/?#]/);
+  const netloc = end === -1 ? rest : rest.slice(0, end);
+  return netloc.length > 0 && netloc.toLowerCase() === host.toLowerCase();
 }
 
-/** The offered subprotocols, in order (empty when none). */
+/** The offered subprotocols, in order (empty when none); empty list elements are ignored (RFC 7230 §7). */
 export function offeredSubprotocols(req: IncomingMessage): string[] {
   const header = req.headers['sec-websocket-protocol'];
   if (!header) return [];
@@ -61,6 +73,18 @@ export function offeredSubprotocols(req: IncomingMessage): string[] {
     .split(',')
     .map((p) => p.trim())
     .filter((p) => p.length > 0);
+}
+
+/**
+ * Rewrites Sec-WebSocket-Protocol without its empty elements (removed when nothing is left): ws's
+ * parser answers 400 to `a,,b` or `,,,`, which RFC 7230 §7 says to read as `a, b` and as no offer.
+ */
+export function normalizeSubprotocolHeader(req: IncomingMessage): string[] {
+  const offered = offeredSubprotocols(req);
+  if (req.headers['sec-websocket-protocol'] === undefined) return offered;
+  if (offered.length === 0) delete req.headers['sec-websocket-protocol'];
+  else req.headers['sec-websocket-protocol'] = offered.join(', ');
+  return offered;
 }
 
 /** Answers a request that arrived as an 'upgrade' event and ends its socket. */

@@ -1,6 +1,7 @@
 /**
- * The 'upgrade' listener: route, check, build the connection's child container and gateway
- * instance, run @CheckOrigin / @Subprotocol on it, then hand the socket to ws and the dispatcher.
+ * The 'upgrade' listener: route, then a list of small steps that each answer or pass on
+ * (limits → request → origin → version and key → instance → subprotocol → still there), then the
+ * 101 from ws and the dispatcher. It also owns the shutdown of its connections (`close()`).
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -14,16 +15,18 @@ import { describeHook, type GatewayDefinition } from './definition';
 import { Dispatcher } from './dispatcher';
 import {
   abortSocket,
+  answerPlainRequest,
   checkProtocolHeaders,
   checkUpgradeRequest,
   isSameOrigin,
-  offeredSubprotocols,
+  normalizeSubprotocolHeader,
   reject,
   respond,
   type Rejection,
 } from './handshake';
 import { createScope, disposeScope } from './scope';
 import { snapshotRequest } from './handshake-request';
+import { closeConnections, type ShutdownOptions } from './shutdown';
 import { MalformedPathError, type RouteMatch, type Router } from './router';
 import { dropConnection } from '../topics/registry';
 
@@ -41,6 +44,19 @@ interface PendingConnection {
   readonly instance: object;
 }
 
+/** One upgrade request on its way through the steps. */
+interface Handshake {
+  readonly req: HandshakeRequest;
+  readonly socket: Duplex;
+  readonly head: Buffer;
+  readonly match: RouteMatch<GatewayDefinition>;
+  pending?: PendingConnection;
+  subprotocol?: string;
+}
+
+/** A refusal, nothing (pass on), or either later. */
+type StepResult = Rejection | undefined | Promise<Rejection | undefined>;
+
 export interface GatewayServerOptions {
   readonly router: Router<GatewayDefinition>;
   readonly container: DependencyContainer;
@@ -52,25 +68,58 @@ function isThenable<T>(value: unknown): value is PromiseLike<T> {
   return typeof (value as PromiseLike<T> | null)?.then === 'function';
 }
 
+const INTERNAL_ERROR = reject(500, 'Internal Server Error');
+const FORBIDDEN = reject(403, 'Cross origin WebSockets are not allowed.');
+const SHUTTING_DOWN = reject(503, 'Server is shutting down.');
+
 export class GatewayServer {
   /** Connections from the 101 answer until @OnClose has run. */
-  readonly live = new Set<Dispatcher>();
+  private readonly live = new Set<Dispatcher>();
+  /** Handshakes in progress, ws's answer included: they count against maxConnections. */
   private pending = 0;
-  closing = false;
+  /** Sockets whose handshake is in the steps (a hook may still be running): cut by close(). */
+  private readonly handshakes = new Set<Duplex>();
+  private closing = false;
   private readonly onDispatcherDone = (d: Dispatcher): void => {
     this.live.delete(d);
     dropConnection(d.conn); // a closed connection leaves every topic
   };
 
+  /** The handshake, in order: each step answers (a Rejection) or passes on. */
+  private readonly steps: ReadonlyArray<(h: Handshake) => StepResult> = [
+    () => this.checkLimits(),
+    (h) => checkUpgradeRequest(h.req),
+    (h) => this.checkOrigin(h),
+    (h) => checkProtocolHeaders(h.req),
+    (h) => (this.instanceFor(h) ? undefined : INTERNAL_ERROR),
+    (h) => this.selectSubprotocol(h),
+    (h) => this.checkStillThere(h),
+  ];
+
   constructor(private readonly options: GatewayServerOptions) {}
 
-  /** Listener for an HTTP server's 'upgrade' event. */
-  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  /** Open connections (from the 101 answer until `@OnClose` has run). */
+  get connectionCount(): number {
+    return this.live.size;
+  }
+
+  /**
+   * Takes an upgrade request when its path belongs to a gateway and answers it (101 or a refusal);
+   * returns false, leaving the socket untouched, when no gateway serves the path.
+   */
+  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
+    const match = this.route(req);
+    if (!match) return false;
     socket.on('error', noop); // a peer resetting mid-handshake is not an error of ours
-    this.upgrade(req, socket, head).catch((err: unknown) => {
+    if ('status' in match) {
+      abortSocket(socket, match); // a malformed path parameter of a gateway path: ours, 400
+      return true;
+    }
+    this.handshake({ req, socket, head, match }).catch((err: unknown) => {
       this.options.logger.error('wsgate: unexpected error during the handshake:', err);
-      abortSocket(socket, reject(500, 'Internal Server Error'));
+      abortSocket(socket, INTERNAL_ERROR);
     });
+    return true;
   };
 
   /**
@@ -79,17 +128,17 @@ export class GatewayServer {
    * 404 elsewhere.
    */
   readonly handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    respond(res, this.plainRequestAnswer(req));
+    respond(res, answerPlainRequest(req, this.route(req)));
   };
 
-  private plainRequestAnswer(req: IncomingMessage): Rejection {
-    const match = this.route(req);
-    if (!match || 'status' in match) return match ?? reject(404, 'Not Found');
-    if (req.method !== 'GET') return reject(405, 'WebSocket upgrades must use GET.', { Allow: 'GET' });
-    if (req.headers.upgrade?.toLowerCase() === 'websocket') {
-      return reject(400, 'The Connection header must include "upgrade".');
-    }
-    return reject(426, 'This is a WebSocket endpoint: upgrade to "websocket".', { Upgrade: 'websocket', Connection: 'Upgrade, close' });
+  /**
+   * Stops accepting (new upgrades get 503) and closes every connection (see `closeConnections`).
+   * Handshakes still held by a hook when it resolves are answered 503 and cut.
+   */
+  async close(options: ShutdownOptions): Promise<void> {
+    this.closing = true;
+    await closeConnections([...this.live], options, this.options.logger);
+    for (const socket of this.handshakes) abortSocket(socket, SHUTTING_DOWN);
   }
 
   private route(req: IncomingMessage): RouteMatch<GatewayDefinition> | Rejection | undefined {
@@ -101,75 +150,83 @@ export class GatewayServer {
     }
   }
 
-  private async upgrade(req: HandshakeRequest, socket: Duplex, head: Buffer): Promise<void> {
-    const { maxConnections } = this.options;
-    if (this.closing) return abortSocket(socket, reject(503, 'Server is shutting down.'));
-    if (this.live.size + this.pending >= maxConnections) return abortSocket(socket, reject(503, 'Too many connections.'));
-    const match = this.route(req);
-    if (!match) return abortSocket(socket, reject(404, 'Not Found'));
-    if ('status' in match) return abortSocket(socket, match);
-    const early = checkUpgradeRequest(req);
-    if (early) return abortSocket(socket, early);
-
-    this.pending++;
-    let pending: PendingConnection | undefined;
-    let subprotocol: string | undefined;
+  private async handshake(h: Handshake): Promise<void> {
+    this.pending++; // counted from here: checkLimits sees this request too
+    this.handshakes.add(h.socket);
     try {
-      const def = match.target;
-      const origin = req.headers.origin;
-      if (origin !== undefined) {
-        if (def.hooks.checkOrigin) {
-          pending = this.createInstance(def, req, match);
-          if (!pending) return abortSocket(socket, reject(500, 'Internal Server Error'));
-          const allowed = await this.callHook<boolean>(def, pending, 'checkOrigin', [origin]);
-          if (allowed === HOOK_FAILED) return abortSocket(socket, reject(500, 'Internal Server Error'));
-          if (allowed !== true) return abortSocket(socket, reject(403, 'Cross origin WebSockets are not allowed.'));
-        } else if (!isSameOrigin(origin, req.headers.host)) {
-          return abortSocket(socket, reject(403, 'Cross origin WebSockets are not allowed.'));
-        }
+      for (const step of this.steps) {
+        let refusal = step(h);
+        if (isThenable<Rejection | undefined>(refusal)) refusal = await refusal;
+        if (refusal) return abortSocket(h.socket, refusal);
       }
-      const invalid = checkProtocolHeaders(req);
-      if (invalid) return abortSocket(socket, invalid);
-      pending ??= this.createInstance(def, req, match);
-      if (!pending) return abortSocket(socket, reject(500, 'Internal Server Error'));
-      if (def.hooks.subprotocol) {
-        const offered = offeredSubprotocols(req);
-        const chosen = await this.callHook<string | null | undefined>(def, pending, 'subprotocol', [offered]);
-        if (chosen === HOOK_FAILED) return abortSocket(socket, reject(500, 'Internal Server Error'));
-        if (chosen !== null && chosen !== undefined) {
-          if (!offered.includes(chosen)) {
-            this.options.logger.error(
-              `wsgate: ${describeHook(def, 'subprotocol')} returned ${JSON.stringify(chosen)}, which the client did not offer (${offered.join(', ') || 'none'})`,
-            );
-            return abortSocket(socket, reject(500, 'Internal Server Error'));
-          }
-          subprotocol = chosen;
-        }
-      } else if (def.contract && offeredSubprotocols(req).includes(PROTOCOL_NAME)) {
-        subprotocol = PROTOCOL_NAME;
-      }
-      // ws destroys a socket that is no longer readable and writable (the client sent a FIN or a
-      // reset while a hook ran) without calling back: refuse it here so the slot and the instance are released.
-      if (socket.destroyed || !socket.readable || !socket.writable) return abortSocket(socket, reject(400, 'Client went away.'));
-      if (this.closing) return abortSocket(socket, reject(503, 'Server is shutting down.'));
-      this.complete(def, req, socket, head, pending, match.args, subprotocol);
-      pending = undefined;
+      this.complete(h);
+      h.pending = undefined;
     } finally {
       this.pending--;
+      this.handshakes.delete(h.socket);
       // Every refusal returns with `pending` still set: its instance must not outlive the request.
-      if (pending) void disposeScope(pending.container, this.options.logger, match.target.name);
+      if (h.pending) void disposeScope(h.pending.container, this.options.logger, h.match.target.name);
     }
   }
 
-  private complete(
-    def: GatewayDefinition,
-    req: HandshakeRequest,
-    socket: Duplex,
-    head: Buffer,
-    { container, conn, instance }: PendingConnection,
-    args: readonly string[],
-    subprotocol: string | undefined,
-  ): void {
+  private checkLimits(): Rejection | undefined {
+    if (this.closing) return SHUTTING_DOWN;
+    // `pending` already counts this request.
+    if (this.live.size + this.pending > this.options.maxConnections) return reject(503, 'Too many connections.');
+    return undefined;
+  }
+
+  /** The default same-host rule, or the gateway's @CheckOrigin on its instance; only with an Origin header. */
+  private checkOrigin(h: Handshake): StepResult {
+    const origin = h.req.headers.origin;
+    if (origin === undefined) return undefined;
+    const def = h.match.target;
+    if (!def.hooks.checkOrigin) return isSameOrigin(origin, h.req.headers.host) ? undefined : FORBIDDEN;
+    const pending = this.instanceFor(h);
+    if (!pending) return INTERNAL_ERROR;
+    return this.callHook<boolean>(def, pending, 'checkOrigin', [origin]).then((allowed) => {
+      if (allowed === HOOK_FAILED) return INTERNAL_ERROR;
+      return allowed === true ? undefined : FORBIDDEN;
+    });
+  }
+
+  private selectSubprotocol(h: Handshake): StepResult {
+    const offered = normalizeSubprotocolHeader(h.req);
+    const def = h.match.target;
+    if (!def.hooks.subprotocol) {
+      // A contract gateway speaks wsgate.v1 and says so when the client offers it.
+      if (def.contract && offered.includes(PROTOCOL_NAME)) h.subprotocol = PROTOCOL_NAME;
+      return undefined;
+    }
+    return this.callHook<string | null | undefined>(def, h.pending!, 'subprotocol', [offered]).then((chosen) => {
+      if (chosen === HOOK_FAILED) return INTERNAL_ERROR;
+      // '' selects none, as null does (tornado treats any falsy answer so).
+      if (chosen === null || chosen === undefined || chosen === '') return undefined;
+      if (!offered.includes(chosen)) {
+        this.options.logger.error(
+          `wsgate: ${describeHook(def, 'subprotocol')} returned ${JSON.stringify(chosen)}, which the client did not offer (${offered.join(', ') || 'none'})`,
+        );
+        return INTERNAL_ERROR;
+      }
+      h.subprotocol = chosen;
+      return undefined;
+    });
+  }
+
+  private checkStillThere({ socket }: Handshake): Rejection | undefined {
+    // ws destroys a socket that is no longer readable and writable (the client sent a FIN or a
+    // reset while a hook ran) without calling back: refuse it here so the slot and the instance are released.
+    if (socket.destroyed || !socket.readable || !socket.writable) return reject(400, 'Client went away.');
+    return this.closing ? SHUTTING_DOWN : undefined;
+  }
+
+  private instanceFor(h: Handshake): PendingConnection | undefined {
+    return (h.pending ??= this.createInstance(h.match.target, h.req, h.match));
+  }
+
+  private complete({ match, req, socket, head, pending, subprotocol }: Handshake): void {
+    const { container, conn, instance } = pending!;
+    const def = match.target;
     req[kHandshake] = { subprotocol, container };
     this.pending++; // until ws answers; released in the callback or in onClientError
     def.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -178,7 +235,7 @@ export class GatewayServer {
       socket.off('error', noop);
       const dispatcher = new Dispatcher(def, instance, conn, container, this.options.logger, this.onDispatcherDone);
       this.live.add(dispatcher);
-      dispatcher.start(ws, args, subprotocol);
+      dispatcher.start(ws, match.args, subprotocol);
     });
   }
 

@@ -112,9 +112,13 @@ export class Hub {
   start(): Promise<void> {
     // A closed app's broker must not connect (again): it would never be closed.
     if (this.closed) return Promise.reject(new BrokerError('Hub: the app is closed'));
-    this.started ??= this.broker
-      .start({ onMessage: (topic, payload) => this.receive(topic, payload), logger: this.logger })
-      .then(() => void (this.running = !this.closed));
+    this.started ??= this.broker.start({ onMessage: (topic, payload) => this.receive(topic, payload), logger: this.logger }).then(
+      () => void (this.running = !this.closed),
+      (err: unknown) => {
+        this.started = undefined; // a failed start is not kept: the next listen() or publish tries again
+        throw err;
+      },
+    );
     return this.started;
   }
 

@@ -6,47 +6,43 @@
 import type WebSocket from 'ws';
 import { Connection, Gateway, OnClose, OnMessage, WebSocketClosedError, WebSocketError, websocketConnect, type IncomingMessage } from '../../src';
 import { kSocket } from '../../src/constants';
-import { startApp, type TestApp } from '../helpers/app';
+import { startApp } from '../helpers/app';
 import { eventually } from '../helpers/eventually';
 import { connectClient, readRequestHead, rejectionOf, answer101, startTcpServer } from '../helpers/client';
 
-const burst = { sent: 0, failed: 0, conns: [] as Connection[], closes: [] as Array<number | undefined> };
-
-/** 'N:SIZE' → sends N numbered text messages of about SIZE bytes, each write awaited (flow control). */
-@Gateway('/burst')
-class BurstGateway {
-  constructor(private readonly conn: Connection) {
-    burst.conns.push(conn);
-  }
-  @OnMessage() start(m: string): void {
-    const [n, size] = m.split(':').map(Number);
-    void this.run(n, size);
-  }
-  private async run(n: number, size: number): Promise<void> {
-    const pad = 'x'.repeat(size);
-    try {
-      for (let i = 0; i < n; i++) {
-        await this.conn.writeMessage(`${i}:${pad}`);
-        burst.sent++;
+/**
+ * A gateway (fresh for each call) that, sent 'N:SIZE', sends N numbered text messages of about SIZE
+ * bytes, each write awaited (flow control); and what it observed: its server-side connections, the
+ * messages sent, the bursts cut short by a close, and the close code each @OnClose saw.
+ */
+function burstFixture() {
+  const burst = { sent: 0, failed: 0, conns: [] as Connection[], closes: [] as Array<number | undefined> };
+  @Gateway('/burst')
+  class SendsNumberedBurstGateway {
+    constructor(private readonly conn: Connection) {
+      burst.conns.push(conn);
+    }
+    @OnMessage() start(m: string): void {
+      const [n, size] = m.split(':').map(Number);
+      void this.run(n, size);
+    }
+    private async run(n: number, size: number): Promise<void> {
+      const pad = 'x'.repeat(size);
+      try {
+        for (let i = 0; i < n; i++) {
+          await this.conn.writeMessage(`${i}:${pad}`);
+          burst.sent++;
+        }
+      } catch {
+        burst.failed++; // the client closed while we were still sending
       }
-    } catch {
-      burst.failed++; // the client closed while we were still sending
+    }
+    @OnClose() onClose(): void {
+      burst.closes.push(this.conn.closeCode);
     }
   }
-  @OnClose() onClose(): void {
-    burst.closes.push(this.conn.closeCode);
-  }
+  return { SendsNumberedBurstGateway, burst };
 }
-
-let server: TestApp;
-
-beforeEach(async () => {
-  burst.sent = 0;
-  burst.failed = 0;
-  burst.conns.length = 0;
-  burst.closes.length = 0;
-  server = await startApp([BurstGateway], { closeTimeout: 30_000 });
-});
 
 const indexOf = (m: IncomingMessage | null): number => Number(String(m).split(':')[0]);
 
@@ -55,6 +51,8 @@ describe('read-side flow control', () => {
   const SIZE = 16 * 1024; // 32 MiB in all: more than loopback's socket buffers can hold
 
   test('a client that does not read pauses its socket at maxQueuedMessages; backpressure reaches the server; nothing is lost', async () => {
+    const { SendsNumberedBurstGateway, burst } = burstFixture();
+    const server = await startApp([SendsNumberedBurstGateway], { closeTimeout: 30_000 });
     const conn = await connectClient(server.url('/burst'), { maxQueuedMessages: 8 });
     const ws = conn[kSocket] as WebSocket;
     await conn.writeMessage(`${N}:${SIZE}`);
@@ -71,6 +69,8 @@ describe('read-side flow control', () => {
   });
 
   test('close() while paused resumes reading: the close handshake completes (no timeout) and kept messages stay readable', async () => {
+    const { SendsNumberedBurstGateway, burst } = burstFixture();
+    const server = await startApp([SendsNumberedBurstGateway], { closeTimeout: 30_000 });
     // closeTimeout 30 s on both ends and a 5 s test timeout: a close stuck behind the paused socket fails the test.
     const conn = await connectClient(server.url('/burst'), { maxQueuedMessages: 8, closeTimeout: 30_000 });
     const ws = conn[kSocket] as WebSocket;
@@ -89,6 +89,8 @@ describe('read-side flow control', () => {
   }, 5000);
 
   test('onMessage returning a promise: one message at a time, in order, the socket paused while it waits', async () => {
+    const { SendsNumberedBurstGateway } = burstFixture();
+    const server = await startApp([SendsNumberedBurstGateway], { closeTimeout: 30_000 });
     let inFlight = 0;
     let maxInFlight = 0;
     const got: Array<number | null> = [];
@@ -121,6 +123,8 @@ describe('read-side flow control', () => {
 
 describe('onMessage errors', () => {
   test('a callback that throws is logged and closes with 1011; it still gets null once', async () => {
+    const { SendsNumberedBurstGateway, burst } = burstFixture();
+    const server = await startApp([SendsNumberedBurstGateway], { closeTimeout: 30_000 });
     const errors: string[] = [];
     const logger = { error: (message: string, err: unknown) => void errors.push(`${message} ${String(err)}`), warn: () => undefined };
     const got: Array<IncomingMessage | null> = [];
@@ -139,6 +143,8 @@ describe('onMessage errors', () => {
   });
 
   test('a callback whose promise rejects with WebSocketError(4003) closes with 4003', async () => {
+    const { SendsNumberedBurstGateway, burst } = burstFixture();
+    const server = await startApp([SendsNumberedBurstGateway], { closeTimeout: 30_000 });
     const logger = { error: () => undefined, warn: () => undefined };
     const conn = await connectClient(server.url('/burst'), {
       logger,
@@ -155,6 +161,8 @@ describe('onMessage errors', () => {
 
 describe('bad input and unawaited promises', () => {
   test('invalid URLs and options reject (never throw) with a clear error; an open connection is unaffected', async () => {
+    const { SendsNumberedBurstGateway } = burstFixture();
+    const server = await startApp([SendsNumberedBurstGateway], { closeTimeout: 30_000 });
     const conn = await connectClient(server.url('/burst'));
     const calls: Array<[() => Promise<unknown>, ErrorConstructor, RegExp]> = [
       [() => websocketConnect('not a url'), SyntaxError, /Invalid URL/],
@@ -178,11 +186,15 @@ describe('bad input and unawaited promises', () => {
   });
 
   test('http:// URLs are accepted as ws://', async () => {
+    const { SendsNumberedBurstGateway } = burstFixture();
+    const server = await startApp([SendsNumberedBurstGateway], { closeTimeout: 30_000 });
     const conn = await connectClient(server.url('/burst').replace('ws://', 'http://'));
     expect(conn.url).toBe(server.url('/burst'));
   });
 
   test('promises left unawaited never become unhandled rejections', async () => {
+    const { SendsNumberedBurstGateway } = burstFixture();
+    const server = await startApp([SendsNumberedBurstGateway], { closeTimeout: 30_000 });
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);

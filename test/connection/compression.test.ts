@@ -3,11 +3,11 @@
  * get_compression_options), effective on the wire (socket byte counters), refused cleanly by peers
  * that do not offer it, bounded by maxMessageSize after inflation (1009), and ws's threshold rule.
  */
-import type { Socket } from 'node:net';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type WebSocket from 'ws';
 import { Gateway, OnClose, OnMessage } from '../../src';
 import { kSocket } from '../../src/constants';
+import { netSocketOf } from '../../src/connection/ws-internals';
 import { startApp } from '../helpers/app';
 import { eventually } from '../helpers/eventually';
 import { connectClient } from '../helpers/client';
@@ -28,11 +28,6 @@ const BIG = (() => {
   return parts.join(',').slice(0, MiB);
 })();
 
-let closes: string[] = [];
-beforeEach(() => {
-  closes = [];
-});
-
 /** 'big' → the 1 MiB text; 'size:N' → N × 'x'; anything else → its length. */
 function reply(m: string | Buffer): string {
   if (m === 'big') return BIG;
@@ -41,36 +36,22 @@ function reply(m: string | Buffer): string {
   return `${m.length}`;
 }
 
-@Gateway('/on', { compression: {}, maxMessageSize: MiB + 1024 })
-class OnGateway {
-  @OnMessage() onMessage(m: string | Buffer): string {
-    return reply(m);
+/**
+ * A gateway (fresh for each call) with compression on and room for a 1 MiB message, answering with
+ * `reply`, and how many times its @OnClose ran.
+ */
+function compressionOnFixture() {
+  const observed = { closes: 0 };
+  @Gateway('/on', { compression: {}, maxMessageSize: MiB + 1024 })
+  class CompressionOnGateway {
+    @OnMessage() onMessage(m: string | Buffer): string {
+      return reply(m);
+    }
+    @OnClose() onClose(): void {
+      observed.closes++;
+    }
   }
-  @OnClose() onClose(): void {
-    closes.push('on');
-  }
-}
-
-@Gateway('/off', { compression: false })
-class OffGateway {
-  @OnMessage() onMessage(m: string | Buffer): string {
-    return reply(m);
-  }
-}
-
-/** No compression option of its own: the app's applies. */
-@Gateway('/app-default')
-class AppDefaultGateway {
-  @OnMessage() onMessage(m: string | Buffer): string {
-    return reply(m);
-  }
-}
-
-@Gateway('/no-takeover', { compression: { serverNoContextTakeover: true, threshold: 1024 } })
-class NoTakeoverGateway {
-  @OnMessage() onMessage(m: string | Buffer): string {
-    return reply(m);
-  }
+  return { CompressionOnGateway, observed };
 }
 
 /** A permessage-deflate payload: raw DEFLATE without the trailing 00 00 ff ff (RFC 7692 §7.2.1). */
@@ -102,10 +83,6 @@ function inflated(payload: Buffer): string {
 const RSV1 = 4;
 const OFFER = { 'Sec-WebSocket-Extensions': 'permessage-deflate; client_max_window_bits' };
 
-function tcp(ws: WebSocket): Socket {
-  return (ws as unknown as { _socket: Socket })._socket;
-}
-
 async function nextText(peer: RawPeer, after: number): Promise<Frame> {
   const f = await peer.waitFor((x) => x.opcode === Opcode.text && peer.frames.indexOf(x) >= after);
   if (!f) throw new Error('closed before the next text frame');
@@ -114,7 +91,8 @@ async function nextText(peer: RawPeer, after: number): Promise<Frame> {
 
 describe('negotiation', () => {
   it('answers an offer with Sec-WebSocket-Extensions: permessage-deflate and compresses its frames (RSV1)', async () => {
-    const { port } = await startApp([OnGateway]);
+    const { CompressionOnGateway } = compressionOnFixture();
+    const { port } = await startApp([CompressionOnGateway]);
     const peer = await RawPeer.open(port, '/on', OFFER);
     expect(peer.headers['sec-websocket-extensions']).toMatch(/^permessage-deflate/);
     const inflater = new Inflater();
@@ -131,7 +109,8 @@ describe('negotiation', () => {
   });
 
   it('connects a client that does not offer the extension uncompressed: no header, no RSV1', async () => {
-    const { port } = await startApp([OnGateway]);
+    const { CompressionOnGateway } = compressionOnFixture();
+    const { port } = await startApp([CompressionOnGateway]);
     const peer = await RawPeer.open(port, '/on');
     expect(peer.headers['sec-websocket-extensions']).toBeUndefined();
     peer.send(frame(Opcode.text, 'size:5000'));
@@ -141,11 +120,25 @@ describe('negotiation', () => {
   });
 
   it("a gateway's compression option overrides the app's, both ways", async () => {
-    const { port } = await startApp([OnGateway, OffGateway, AppDefaultGateway], { compression: {} });
+    const { CompressionOnGateway } = compressionOnFixture();
+    @Gateway('/off', { compression: false })
+    class CompressionOffGateway {
+      @OnMessage() onMessage(m: string | Buffer): string {
+        return reply(m);
+      }
+    }
+    /** No compression option of its own: the app's applies. */
+    @Gateway('/app-default')
+    class AppDefaultCompressionGateway {
+      @OnMessage() onMessage(m: string | Buffer): string {
+        return reply(m);
+      }
+    }
+    const { port } = await startApp([CompressionOnGateway, CompressionOffGateway, AppDefaultCompressionGateway], { compression: {} });
     expect((await RawPeer.open(port, '/app-default', OFFER)).headers['sec-websocket-extensions']).toMatch(/^permessage-deflate/);
     expect((await RawPeer.open(port, '/off', OFFER)).headers['sec-websocket-extensions']).toBeUndefined();
 
-    const { port: port2 } = await startApp([OnGateway, AppDefaultGateway]); // app: off
+    const { port: port2 } = await startApp([CompressionOnGateway, AppDefaultCompressionGateway]); // app: off
     expect((await RawPeer.open(port2, '/app-default', OFFER)).headers['sec-websocket-extensions']).toBeUndefined();
     expect((await RawPeer.open(port2, '/on', OFFER)).headers['sec-websocket-extensions']).toMatch(/^permessage-deflate/);
   });
@@ -153,10 +146,11 @@ describe('negotiation', () => {
 
 describe('bytes on the wire', () => {
   it('a compressible 1 MiB message crosses as far fewer bytes, both ways (ws client)', async () => {
-    const { url } = await startApp([OnGateway]);
+    const { CompressionOnGateway } = compressionOnFixture();
+    const { url } = await startApp([CompressionOnGateway]);
     const ws = await connect(url('/on'), undefined, { perMessageDeflate: true });
     expect(ws.extensions).toMatch(/permessage-deflate/);
-    const socket = tcp(ws);
+    const socket = netSocketOf(ws)!;
     const [read0, written0] = [socket.bytesRead, socket.bytesWritten];
     ws.send('big');
     expect((await nextMessage(ws)).data).toBe(BIG);
@@ -170,10 +164,11 @@ describe('bytes on the wire', () => {
   });
 
   it('without the extension the same message costs its full size', async () => {
-    const { url } = await startApp([OnGateway]);
+    const { CompressionOnGateway } = compressionOnFixture();
+    const { url } = await startApp([CompressionOnGateway]);
     const ws = await connect(url('/on'), undefined, { perMessageDeflate: false });
     expect(ws.extensions).toBe('');
-    const socket = tcp(ws);
+    const socket = netSocketOf(ws)!;
     const read0 = socket.bytesRead;
     ws.send('big');
     expect((await nextMessage(ws)).data).toBe(BIG);
@@ -184,14 +179,15 @@ describe('bytes on the wire', () => {
   });
 
   it("websocketConnect's compression option offers permessage-deflate and compresses both ways", async () => {
-    const { url } = await startApp([OnGateway]);
+    const { CompressionOnGateway } = compressionOnFixture();
+    const { url } = await startApp([CompressionOnGateway]);
     const plain = await connectClient(url('/on'));
     expect((plain[kSocket] as WebSocket).extensions).toBe('');
 
     const conn = await connectClient(url('/on'), { compression: {}, maxMessageSize: 2 * MiB });
     const ws = conn[kSocket] as WebSocket;
     expect(ws.extensions).toMatch(/permessage-deflate/);
-    const socket = tcp(ws);
+    const socket = netSocketOf(ws)!;
     const [read0, written0] = [socket.bytesRead, socket.bytesWritten];
     await conn.writeMessage(BIG);
     expect(await conn.readMessage()).toBe(String(MiB));
@@ -204,7 +200,8 @@ describe('bytes on the wire', () => {
 
 describe('limits', () => {
   it('closes with 1009 on a small compressed frame that inflates beyond maxMessageSize; other connections are unaffected', async () => {
-    const { port, url, logger, app } = await startApp([OnGateway]);
+    const { CompressionOnGateway, observed } = compressionOnFixture();
+    const { port, url, logger, app } = await startApp([CompressionOnGateway]);
     const bystander = await connect(url('/on'), undefined, { perMessageDeflate: true });
     const peer = await RawPeer.open(port, '/on', OFFER);
     const bomb = deflated(Buffer.alloc(64 * MiB)); // 64 MiB of zeros
@@ -212,7 +209,7 @@ describe('limits', () => {
     peer.send(frame(Opcode.binary, bomb, { rsv: RSV1 }));
     expect((await peer.closeFrame())?.code).toBe(1009);
     await peer.closed();
-    await eventually(() => closes.length === 1, '@OnClose of the bomber');
+    await eventually(() => observed.closes === 1, '@OnClose of the bomber');
     bystander.send('size:10');
     expect((await nextMessage(bystander)).data).toBe('x'.repeat(10));
     expect(app.connectionCount).toBe(1);
@@ -220,7 +217,8 @@ describe('limits', () => {
   });
 
   it('accepts a compressed message that inflates to exactly the limit', async () => {
-    const { port } = await startApp([OnGateway]);
+    const { CompressionOnGateway } = compressionOnFixture();
+    const { port } = await startApp([CompressionOnGateway]);
     const peer = await RawPeer.open(port, '/on', OFFER);
     peer.send(frame(Opcode.binary, deflated(Buffer.alloc(MiB + 1024)), { rsv: RSV1 }));
     const f = await nextText(peer, 0);
@@ -230,7 +228,8 @@ describe('limits', () => {
 
 describe('threshold (ws semantics)', () => {
   it('with context takeover (the default) even messages below the threshold are compressed', async () => {
-    const { port } = await startApp([OnGateway]);
+    const { CompressionOnGateway } = compressionOnFixture();
+    const { port } = await startApp([CompressionOnGateway]);
     const peer = await RawPeer.open(port, '/on', OFFER);
     peer.send(frame(Opcode.text, 'size:100'));
     const f = await nextText(peer, 0);
@@ -239,7 +238,13 @@ describe('threshold (ws semantics)', () => {
   });
 
   it('with serverNoContextTakeover, messages below the threshold are sent uncompressed', async () => {
-    const { port } = await startApp([NoTakeoverGateway]);
+    @Gateway('/no-takeover', { compression: { serverNoContextTakeover: true, threshold: 1024 } })
+    class NoContextTakeoverGateway {
+      @OnMessage() onMessage(m: string | Buffer): string {
+        return reply(m);
+      }
+    }
+    const { port } = await startApp([NoContextTakeoverGateway]);
     const peer = await RawPeer.open(port, '/no-takeover', OFFER);
     expect(peer.headers['sec-websocket-extensions']).toContain('server_no_context_takeover');
     peer.send(frame(Opcode.text, 'size:100'));

@@ -15,45 +15,29 @@ const SLACK_MS = 2000;
 /** Long enough that only the heartbeat's own cut can end a silent connection within a test. */
 const NO_CLOSE_TIMEOUT = 60_000;
 
-const events = { closes: [] as string[], pings: [] as Buffer[], pongs: [] as Buffer[] };
-
-beforeEach(() => {
-  events.closes = [];
-  events.pings = [];
-  events.pongs = [];
-});
-
-@Gateway('/heartbeat')
-class HeartbeatGateway {
-  constructor(readonly conn: Connection) {}
-  @OnMessage() onMessage(m: string): string {
-    return m;
+/**
+ * A gateway (fresh for each call) that echoes text, and what it saw: the payloads its @OnPing and
+ * @OnPong got, and `heartbeat:<close code>` for each @OnClose.
+ */
+function heartbeatFixture() {
+  const events = { closes: [] as string[], pings: [] as Buffer[], pongs: [] as Buffer[] };
+  @Gateway('/heartbeat')
+  class HeartbeatGateway {
+    constructor(readonly conn: Connection) {}
+    @OnMessage() onMessage(m: string): string {
+      return m;
+    }
+    @OnPing() onPing(data: Buffer): void {
+      events.pings.push(data);
+    }
+    @OnPong() onPong(data: Buffer): void {
+      events.pongs.push(data);
+    }
+    @OnClose() onClose(): void {
+      events.closes.push(`heartbeat:${String(this.conn.closeCode)}`);
+    }
   }
-  @OnPing() onPing(data: Buffer): void {
-    events.pings.push(data);
-  }
-  @OnPong() onPong(data: Buffer): void {
-    events.pongs.push(data);
-  }
-  @OnClose() onClose(): void {
-    events.closes.push(`heartbeat:${String(this.conn.closeCode)}`);
-  }
-}
-
-@Gateway('/fast', { pingInterval: 40, pingTimeout: 40 })
-class FastGateway {
-  @OnMessage() onMessage(): void {}
-  @OnClose() onClose(): void {
-    events.closes.push('fast');
-  }
-}
-
-@Gateway('/timed', { pingInterval: 37, pingTimeout: 53 })
-class TimedGateway {
-  @OnMessage() onMessage(): void {}
-  @OnClose() onClose(): void {
-    events.closes.push('timed');
-  }
+  return { HeartbeatGateway, events };
 }
 
 const isPing = (f: Frame): boolean => f.opcode === Opcode.ping;
@@ -61,6 +45,7 @@ const pingCount = (peer: RawPeer): number => peer.frames.filter(isPing).length;
 
 describe('server heartbeat', () => {
   it('closes a peer that never answers pings with 1000 "ping timed out" within pingInterval + pingTimeout, cuts it, and runs @OnClose once', async () => {
+    const { HeartbeatGateway, events } = heartbeatFixture();
     const { port, app } = await startApp([HeartbeatGateway], { pingInterval: 50, pingTimeout: 100, closeTimeout: NO_CLOSE_TIMEOUT });
     const started = performance.now();
     const peer = await RawPeer.open(port, '/heartbeat');
@@ -77,6 +62,7 @@ describe('server heartbeat', () => {
 
   it('keeps a peer that answers pings open over several intervals', async () => {
     // A silent peer would be cut after 30 + 60 ms; this one is watched for at least 6 × 30 ms.
+    const { HeartbeatGateway, events } = heartbeatFixture();
     const { port, app } = await startApp([HeartbeatGateway], { pingInterval: 30, pingTimeout: 60 });
     const peer = await RawPeer.open(port, '/heartbeat');
     peer.answerPings();
@@ -95,6 +81,7 @@ describe('server heartbeat', () => {
   });
 
   it('answers pings automatically and hands @OnPing / @OnPong the payload as a Buffer', async () => {
+    const { HeartbeatGateway, events } = heartbeatFixture();
     const { port } = await startApp([HeartbeatGateway]);
     const peer = await RawPeer.open(port, '/heartbeat');
     peer.send(frame(Opcode.ping, 'are you there'));
@@ -114,6 +101,7 @@ describe('server heartbeat', () => {
   });
 
   it('pingTimeout defaults to pingInterval', async () => {
+    const { HeartbeatGateway } = heartbeatFixture();
     const { port } = await startApp([HeartbeatGateway], { pingInterval: 100, closeTimeout: NO_CLOSE_TIMEOUT });
     const started = performance.now();
     const peer = await RawPeer.open(port, '/heartbeat');
@@ -125,7 +113,16 @@ describe('server heartbeat', () => {
   });
 
   it("a gateway's pingInterval and pingTimeout override the app's", async () => {
-    const { port } = await startApp([HeartbeatGateway, FastGateway], {
+    const { HeartbeatGateway } = heartbeatFixture();
+    let fastClosed = false;
+    @Gateway('/fast', { pingInterval: 40, pingTimeout: 40 })
+    class FastHeartbeatGateway {
+      @OnMessage() onMessage(): void {}
+      @OnClose() onClose(): void {
+        fastClosed = true;
+      }
+    }
+    const { port } = await startApp([HeartbeatGateway, FastHeartbeatGateway], {
       pingInterval: NO_CLOSE_TIMEOUT,
       pingTimeout: NO_CLOSE_TIMEOUT,
       closeTimeout: NO_CLOSE_TIMEOUT,
@@ -134,7 +131,7 @@ describe('server heartbeat', () => {
     const fast = await RawPeer.open(port, '/fast');
     expect(await fast.closeFrame()).toEqual({ code: 1000, reason: 'ping timed out' });
     await fast.closed();
-    await eventually(() => events.closes.includes('fast'), "FastGateway's @OnClose");
+    await eventually(() => fastClosed, "FastHeartbeatGateway's @OnClose");
     expect(pingCount(appSettings)).toBe(0);
     expect(appSettings.ended).toBe(false);
   });
@@ -145,7 +142,7 @@ describe('server heartbeat', () => {
     afterEach(() => jest.restoreAllMocks());
 
     it("clears a connection's heartbeat timers when it closes, even with a ping awaiting its pong", async () => {
-      // TimedGateway's heartbeat timers (the only ones of 37 and 53 ms) are wrapped to count their
+      // TimedHeartbeatGateway's heartbeat timers (the only ones of 37 and 53 ms) are wrapped to count their
       // firings after its connection closed; a connection to another gateway, whose pings keep
       // coming, serves as the clock: no sleeping.
       let firstClosed = false;
@@ -159,7 +156,16 @@ describe('server heartbeat', () => {
       jest.spyOn(global, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) =>
         realSetTimeout(ms === 53 ? wrap(fn) : fn, ms)) as unknown as typeof setTimeout);
 
-      const { port, app } = await startApp([HeartbeatGateway, TimedGateway], { pingInterval: 30, pingTimeout: 60 });
+      let timedClosed = false;
+      @Gateway('/timed', { pingInterval: 37, pingTimeout: 53 })
+      class TimedHeartbeatGateway {
+        @OnMessage() onMessage(): void {}
+        @OnClose() onClose(): void {
+          timedClosed = true;
+        }
+      }
+      const { HeartbeatGateway } = heartbeatFixture();
+      const { port, app } = await startApp([HeartbeatGateway, TimedHeartbeatGateway], { pingInterval: 30, pingTimeout: 60 });
       const clock = await RawPeer.open(port, '/heartbeat');
       clock.answerPings();
       const first = await RawPeer.open(port, '/timed');
@@ -167,7 +173,7 @@ describe('server heartbeat', () => {
       first.send(frame(Opcode.close, closePayload(1000, 'bye')));
       expect((await first.closeFrame())?.code).toBe(1000);
       await first.closed();
-      await eventually(() => events.closes.includes('timed'), '@OnClose of the first connection');
+      await eventually(() => timedClosed, '@OnClose of the first connection');
       firstClosed = true;
 
       const seen = pingCount(clock);
@@ -221,6 +227,7 @@ describe('client heartbeat', () => {
   });
 
   it('keeps a connection whose server answers pings open', async () => {
+    const { HeartbeatGateway, events } = heartbeatFixture();
     const { url, app } = await startApp([HeartbeatGateway]);
     const conn = await connectClient(url('/heartbeat'), { pingInterval: 30, pingTimeout: 60 });
     await eventually(() => events.pings.length >= 6, 'six pings at the server');

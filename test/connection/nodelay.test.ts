@@ -6,35 +6,39 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type WebSocket from 'ws';
 import { Connection, createApp, Gateway, OnMessage, OnOpen } from '../../src';
 import { kSocket } from '../../src/constants';
+import { netSocketOf } from '../../src/connection/ws-internals';
 import { memoryLogger, startApp } from '../helpers/app';
 import { eventually } from '../helpers/eventually';
 import { onCleanup } from '../helpers/cleanup';
 import { connectClient } from '../helpers/client';
 import { connect, nextMessage } from '../helpers/ws-client';
 
-const opened: Connection[] = [];
-beforeEach(() => {
-  opened.length = 0;
-});
-
-@Gateway('/nodelay/:value')
-class NoDelayGateway {
-  constructor(private readonly conn: Connection) {}
-  @OnOpen() open(value: string): void {
-    opened.push(this.conn);
-    this.conn.setNoDelay(value === 'true');
+/**
+ * A gateway (fresh for each call) whose @OnOpen calls setNoDelay(:value === 'true'), and the
+ * connections it opened.
+ */
+function noDelayFixture() {
+  const opened: Connection[] = [];
+  @Gateway('/nodelay/:value')
+  class SetsNoDelayOnOpenGateway {
+    constructor(private readonly conn: Connection) {}
+    @OnOpen() open(value: string): void {
+      opened.push(this.conn);
+      this.conn.setNoDelay(value === 'true');
+    }
+    @OnMessage() onMessage(m: string): string {
+      return m;
+    }
   }
-  @OnMessage() onMessage(m: string): string {
-    return m;
-  }
+  return { SetsNoDelayOnOpenGateway, opened };
 }
 
 describe('setNoDelay', () => {
   it.each([false, true])('conn.setNoDelay(%s) sets TCP_NODELAY on the upgraded socket', async (value) => {
-    const app = createApp({ gateways: [NoDelayGateway], logger: memoryLogger() });
+    const { SetsNoDelayOnOpenGateway, opened } = noDelayFixture();
+    const app = createApp({ gateways: [SetsNoDelayOnOpenGateway], logger: memoryLogger() });
     onCleanup(() => app.close());
     const server = createServer();
     onCleanup(async () => {
@@ -59,7 +63,7 @@ describe('setNoDelay', () => {
 
     const ws = await connect(`ws://127.0.0.1:${port}/nodelay/${value}`);
     await eventually(() => opened.length === 1, '@OnOpen');
-    expect((opened[0][kSocket] as unknown as { _socket: Duplex })._socket).toBe(upgraded);
+    expect(netSocketOf(opened[0][kSocket]!)).toBe(upgraded);
     // ws turns Nagle off when it takes the socket over; the gateway's call comes last.
     expect(calls.at(-1)).toEqual([value]);
     ws.send('works');
@@ -67,7 +71,8 @@ describe('setNoDelay', () => {
   });
 
   it('is a no-op once the connection has closed', async () => {
-    const { url } = await startApp([NoDelayGateway]);
+    const { SetsNoDelayOnOpenGateway, opened } = noDelayFixture();
+    const { url } = await startApp([SetsNoDelayOnOpenGateway]);
     const ws = await connect(url('/nodelay/false'));
     await eventually(() => opened.length === 1, '@OnOpen');
     await opened[0].close();
@@ -76,9 +81,10 @@ describe('setNoDelay', () => {
   });
 
   it("ClientConnection.setNoDelay reaches the client's socket", async () => {
-    const { url } = await startApp([NoDelayGateway]);
+    const { SetsNoDelayOnOpenGateway } = noDelayFixture();
+    const { url } = await startApp([SetsNoDelayOnOpenGateway]);
     const conn = await connectClient(url('/nodelay/true'));
-    const socket = (conn[kSocket] as unknown as WebSocket & { _socket: Socket })._socket;
+    const socket = netSocketOf(conn[kSocket]!)!;
     const calls: unknown[][] = [];
     const real = socket.setNoDelay.bind(socket);
     socket.setNoDelay = (...args: Parameters<Socket['setNoDelay']>) => {

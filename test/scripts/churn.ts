@@ -7,49 +7,53 @@
  *   node --expose-gc -r ./test/scripts/register-ts.js test/scripts/churn.ts [cycles=20000] [parallel=32]
  */
 import 'reflect-metadata';
-import type { Socket } from 'node:net';
 import { Lifecycle, scoped } from 'tsyringe';
 import WebSocket from 'ws';
 import { Connection, createApp, Gateway, OnClose, OnMessage, type Logger } from '../../src';
+import { netSocketOf } from '../../src/connection/ws-internals';
 import { eventually } from '../helpers/eventually';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 
-let constructed = 0;
-let disposed = 0;
-let closed = 0;
-let collected = 0;
-let injected = 0;
-const finalized = new FinalizationRegistry<void>(() => void collected++);
+/**
+ * The churned gateway (an echo that closes with 4000 on 'close please', with a per-connection
+ * service injected) and what it observed: instances constructed and injected, @OnClose runs,
+ * services disposed, and gateway instances garbage-collected.
+ */
+function churnFixture() {
+  const observed = { constructed: 0, injected: 0, closed: 0, disposed: 0, collected: 0 };
+  const finalized = new FinalizationRegistry<void>(() => void observed.collected++);
 
-@scoped(Lifecycle.ContainerScoped)
-class PerConnectionService {
-  readonly scratch = Buffer.alloc(1024); // something worth leaking, if it leaked
-  constructor() {
-    constructed++;
+  @scoped(Lifecycle.ContainerScoped)
+  class PerConnectionService {
+    readonly scratch = Buffer.alloc(1024); // something worth leaking, if it leaked
+    constructor() {
+      observed.constructed++;
+    }
+    dispose(): void {
+      observed.disposed++;
+    }
   }
-  dispose(): void {
-    disposed++;
-  }
-}
 
-@Gateway('/churn')
-class ChurnGateway {
-  constructor(
-    private readonly conn: Connection,
-    service: PerConnectionService,
-  ) {
-    if (conn instanceof Connection && service instanceof PerConnectionService) injected++;
-    finalized.register(this, undefined);
+  @Gateway('/churn')
+  class EchoWithInjectedServiceGateway {
+    constructor(
+      private readonly conn: Connection,
+      service: PerConnectionService,
+    ) {
+      if (conn instanceof Connection && service instanceof PerConnectionService) observed.injected++;
+      finalized.register(this, undefined);
+    }
+    @OnMessage() message(m: string): Promise<void> | void {
+      if (m === 'close please') return void this.conn.close(4000, 'as asked');
+      return this.conn.writeMessage(m);
+    }
+    @OnClose() onClose(): void {
+      observed.closed++;
+    }
   }
-  @OnMessage() message(m: string): Promise<void> | void {
-    if (m === 'close please') return void this.conn.close(4000, 'as asked');
-    return this.conn.writeMessage(m);
-  }
-  @OnClose() onClose(): void {
-    closed++;
-  }
+  return { EchoWithInjectedServiceGateway, observed };
 }
 
 const errors: string[] = [];
@@ -69,7 +73,7 @@ async function cycle(url: string, kind: Kind, i: number): Promise<void> {
   const ws = new WebSocket(url);
   ws.on('error', () => undefined); // resets surface here; the outcome is checked on the server
   await once(ws, 'open');
-  const socket = (ws as unknown as { _socket: Socket })._socket;
+  const socket = netSocketOf(ws)!;
   const text = `message ${i}`;
   if (kind === 'resetMidMessage') {
     ws.send(text);
@@ -121,21 +125,22 @@ async function main(): Promise<void> {
   const cycles = Number(process.argv[2] ?? 20_000);
   const parallel = Number(process.argv[3] ?? 32);
   const warmup = 1_000;
-  const app = createApp({ gateways: [ChurnGateway], logger });
+  const { EchoWithInjectedServiceGateway, observed } = churnFixture();
+  const app = createApp({ gateways: [EchoWithInjectedServiceGateway], logger });
   const { port } = await app.listen(0, '127.0.0.1');
   const url = `ws://127.0.0.1:${port}/churn`;
   const counts = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>;
 
   // Warm up first (JIT, ws's and Node's lazily built pools), so the baseline is not flattered.
   await churn(url, warmup, parallel, Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>);
-  await eventually(() => app.connectionCount === 0 && disposed === warmup, 'the warm-up connections to end', 30_000);
+  await eventually(() => app.connectionCount === 0 && observed.disposed === warmup, 'the warm-up connections to end', 30_000);
   await settle();
   const before = process.memoryUsage();
 
   const started = Date.now();
   await churn(url, cycles, parallel, counts);
   const churnMs = Date.now() - started;
-  await eventually(() => app.connectionCount === 0 && closed === warmup + cycles && disposed === warmup + cycles, 'every connection to end', 30_000);
+  await eventually(() => app.connectionCount === 0 && observed.closed === warmup + cycles && observed.disposed === warmup + cycles, 'every connection to end', 30_000);
   await settle();
   const after = process.memoryUsage();
 
@@ -148,11 +153,11 @@ async function main(): Promise<void> {
     counts,
     churnMs,
     connectionCount: app.connectionCount,
-    constructed,
-    injected,
-    closed,
-    disposed,
-    collected,
+    constructed: observed.constructed,
+    injected: observed.injected,
+    closed: observed.closed,
+    disposed: observed.disposed,
+    collected: observed.collected,
     total,
     heapUsedBeforeMiB: mib(before.heapUsed),
     heapUsedAfterMiB: mib(after.heapUsed),

@@ -10,19 +10,20 @@ import { CATEGORIES } from '../helpers/fuzz';
 import { FuzzGateway, runFuzz, serverMismatches, serverRecords } from '../helpers/fuzz-run';
 import { connect, nextMessage } from '../helpers/ws-client';
 
-@Gateway('/echo')
-class EchoGateway {
-  constructor(private readonly conn: Connection) {}
-  @OnMessage() message(m: string): Promise<void> {
-    return this.conn.writeMessage(m);
-  }
-}
-
 const SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
 const CASES_PER_SEED = 264; // 12 of each of the 22 categories per seed
 
 it(`answers ${SEEDS.length * CASES_PER_SEED} fuzzed frame sequences as the oracle predicts, and keeps serving`, async () => {
+  // FuzzGateway (shared with the soak test) records into helpers/fuzz-run.ts's serverRecords.
   serverRecords.clear();
+
+  @Gateway('/echo')
+  class EchoGateway {
+    constructor(private readonly conn: Connection) {}
+    @OnMessage() message(m: string): Promise<void> {
+      return this.conn.writeMessage(m);
+    }
+  }
   const { url, port, app, logger } = await startApp([FuzzGateway, EchoGateway]);
   const healthy = await connect(url('/echo'));
   healthy.send('before');

@@ -14,65 +14,6 @@ import { connect, nextMessage } from '../helpers/ws-client';
 const HOOKS = ['checkOrigin', 'subprotocol', 'open', 'message', 'ping', 'pong', 'close'] as const;
 type Hook = (typeof HOOKS)[number];
 
-let created = 0;
-let disposed = 0;
-let closes = 0;
-
-@scoped(Lifecycle.ContainerScoped)
-class Tracked {
-  constructor() {
-    created++;
-  }
-  dispose(): void {
-    disposed++;
-  }
-}
-
-/** Throws from the hook named by the :hook path parameter, synchronously or from a promise (:how). */
-@Gateway('/faulty/:hook/:how')
-class FaultyGateway {
-  constructor(
-    private readonly conn: Connection,
-    readonly tracked: Tracked,
-  ) {}
-  private maybeFail(hook: Hook): void | Promise<void> {
-    if (this.conn.params.hook !== hook) return undefined;
-    const error = new Error(`${hook} exploded`);
-    if (this.conn.params.how === 'sync') throw error;
-    return Promise.reject(error);
-  }
-  @CheckOrigin() checkOrigin(): boolean | Promise<boolean> {
-    const r = this.maybeFail('checkOrigin');
-    return r ? r.then(() => true) : true;
-  }
-  @Subprotocol() subprotocol(): null | Promise<null> {
-    const r = this.maybeFail('subprotocol');
-    return r ? r.then(() => null) : null;
-  }
-  @OnOpen() open(): void | Promise<void> {
-    return this.maybeFail('open');
-  }
-  @OnMessage() message(m: string): void | Promise<void> {
-    return this.maybeFail('message') ?? this.conn.writeMessage(m);
-  }
-  @OnPing() ping(): void | Promise<void> {
-    return this.maybeFail('ping');
-  }
-  @OnPong() pong(): void | Promise<void> {
-    return this.maybeFail('pong');
-  }
-  @OnClose() close(): void | Promise<void> {
-    closes++;
-    return this.maybeFail('close');
-  }
-}
-
-beforeEach(() => {
-  created = 0;
-  disposed = 0;
-  closes = 0;
-});
-
 /** Opens a connection to /faulty/hook/how, triggers the hook, and reports how the connection ended. */
 async function provoke(base: string, hook: Hook, how: string): Promise<string> {
   const ws = new WebSocket(`${base}/faulty/${hook}/${how}`, { origin: 'http://app.test' });
@@ -111,6 +52,59 @@ const LABEL: Record<Hook, string> = {
 };
 
 it('contains 140 faults in every hook, sync and async, while bystanders keep echoing', async () => {
+  let created = 0;
+  let disposed = 0;
+  let closes = 0;
+
+  @scoped(Lifecycle.ContainerScoped)
+  class Tracked {
+    constructor() {
+      created++;
+    }
+    dispose(): void {
+      disposed++;
+    }
+  }
+
+  /** Throws from the hook named by the :hook path parameter, synchronously or from a promise (:how). */
+  @Gateway('/faulty/:hook/:how')
+  class FaultyGateway {
+    constructor(
+      private readonly conn: Connection,
+      readonly tracked: Tracked,
+    ) {}
+    private maybeFail(hook: Hook): void | Promise<void> {
+      if (this.conn.params.hook !== hook) return undefined;
+      const error = new Error(`${hook} exploded`);
+      if (this.conn.params.how === 'sync') throw error;
+      return Promise.reject(error);
+    }
+    @CheckOrigin() checkOrigin(): boolean | Promise<boolean> {
+      const r = this.maybeFail('checkOrigin');
+      return r ? r.then(() => true) : true;
+    }
+    @Subprotocol() subprotocol(): null | Promise<null> {
+      const r = this.maybeFail('subprotocol');
+      return r ? r.then(() => null) : null;
+    }
+    @OnOpen() open(): void | Promise<void> {
+      return this.maybeFail('open');
+    }
+    @OnMessage() message(m: string): void | Promise<void> {
+      return this.maybeFail('message') ?? this.conn.writeMessage(m);
+    }
+    @OnPing() ping(): void | Promise<void> {
+      return this.maybeFail('ping');
+    }
+    @OnPong() pong(): void | Promise<void> {
+      return this.maybeFail('pong');
+    }
+    @OnClose() close(): void | Promise<void> {
+      closes++;
+      return this.maybeFail('close');
+    }
+  }
+
   const { app, port, logger } = await startApp([FaultyGateway]);
   const base = `ws://127.0.0.1:${port}`;
   const bystanders = await Promise.all([1, 2, 3].map(() => connect(`${base}/faulty/none/sync`, undefined, { origin: 'http://app.test' })));

@@ -1,143 +1,46 @@
-import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
 import { Connection, Gateway, OnMessage, OnOpen, OnPing, WebSocketClosedError } from '../../src';
 import { kSocket } from '../../src/constants';
+import { netSocketOf } from '../../src/connection/ws-internals';
 import { startApp } from '../helpers/app';
 import { eventually } from '../helpers/eventually';
 import { closed, collect, connect, nextMessage } from '../helpers/ws-client';
 
-let received: unknown[] = [];
-const gatewayConns: Connection[] = [];
-
-@Gateway('/echo')
-class EchoGateway {
-  constructor(private readonly conn: Connection) {
-    gatewayConns.push(conn);
-  }
-  @OnMessage() message(m: string | Buffer): Promise<void> {
-    return this.conn.writeMessage(m);
-  }
-}
-
-/** Returns what the client asked for, as a value: exercises the send-the-return-value rule. */
-@Gateway('/value')
-class ValueGateway {
-  @OnMessage() message(m: string): unknown {
-    const values: Record<string, unknown> = {
-      object: { a: 1, b: [true, null] },
-      array: [1, 'two'],
-      number: 42,
-      boolean: false,
-      null: null,
-      buffer: Buffer.from([1, 2, 3]),
-      uint8: new Uint8Array([4, 5]),
-      undefined: undefined,
-    };
-    return m.startsWith('async:') ? Promise.resolve(values[m.slice(6)]) : values[m];
-  }
-}
-
-@Gateway('/binary-string')
-class BinaryStringGateway {
-  constructor(private readonly conn: Connection) {}
-  @OnMessage() message(m: string): Promise<void> {
-    return this.conn.writeMessage(m, { binary: true });
-  }
-}
-
-@Gateway('/random-delay')
-class RandomDelayGateway {
-  constructor(private readonly conn: Connection) {}
-  @OnMessage() async message(m: string): Promise<void> {
-    received.push(m);
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
-    await this.conn.writeMessage(m);
-  }
-}
-
-@Gateway('/slow-open')
-class SlowOpenGateway {
-  private opened = false;
-  @OnOpen() async open(): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    this.opened = true;
-  }
-  @OnMessage() message(m: string): string {
-    return `${m}:${this.opened ? 'after open' : 'before open'}`;
-  }
-}
-
-let release: () => void = () => undefined;
-@Gateway('/blocked')
-class BlockedGateway {
-  constructor(conn: Connection) {
-    gatewayConns.push(conn);
-  }
-  @OnMessage() async message(m: Buffer): Promise<void> {
-    received.push(m.readUInt32BE(0));
-    if (received.length === 1) await new Promise<void>((resolve) => (release = resolve));
-  }
-}
-
-const pings: string[] = [];
-@Gateway('/blocked-with-ping')
-class BlockedPingGateway {
-  @OnMessage() async message(): Promise<void> {
-    received.push('message');
-    await new Promise<void>((resolve) => (release = resolve));
-  }
-  @OnPing() ping(data: Buffer): void {
-    pings.push(data.toString());
-  }
-}
-
-let closeResolved = false;
-@Gateway('/close-in-handler')
-class CloseInHandlerGateway {
-  constructor(private readonly conn: Connection) {
-    gatewayConns.push(conn);
-  }
-  @OnMessage() async message(): Promise<void> {
-    received.push('message');
-    if (received.length === 1) {
-      await this.conn.close(4000, 'done');
-      closeResolved = true;
+/** An echo gateway and the server-side connections it was constructed with (fresh for each call). */
+function echoFixture() {
+  const conns: Connection[] = [];
+  @Gateway('/echo')
+  class EchoGateway {
+    constructor(private readonly conn: Connection) {
+      conns.push(conn);
+    }
+    @OnMessage() message(m: string | Buffer): Promise<void> {
+      return this.conn.writeMessage(m);
     }
   }
+  return { EchoGateway, conns };
 }
 
-let bigReplies = 0;
-/** Answers every message with a 64 KiB Buffer returned synchronously, numbered like the request. */
-@Gateway('/big-reply')
-class BigReplyGateway {
-  constructor(conn: Connection) {
-    gatewayConns.push(conn);
+/** A gateway that returns what the client asked for, as a value: exercises the send-the-return-value rule. */
+function returnsValueGateway() {
+  @Gateway('/value')
+  class ReturnsValueGateway {
+    @OnMessage() message(m: string): unknown {
+      const values: Record<string, unknown> = {
+        object: { a: 1, b: [true, null] },
+        array: [1, 'two'],
+        number: 42,
+        boolean: false,
+        null: null,
+        buffer: Buffer.from([1, 2, 3]),
+        uint8: new Uint8Array([4, 5]),
+        undefined: undefined,
+      };
+      return m.startsWith('async:') ? Promise.resolve(values[m.slice(6)]) : values[m];
+    }
   }
-  @OnMessage() message(m: Buffer): Buffer {
-    bigReplies++;
-    return frameNumber(m.readUInt32BE(0), 64 * 1024);
-  }
+  return ReturnsValueGateway;
 }
-
-/** Answers one message with ten frames written in the same tick. */
-@Gateway('/burst')
-class BurstGateway {
-  constructor(private readonly conn: Connection) {
-    gatewayConns.push(conn);
-  }
-  @OnMessage() async message(m: string): Promise<void> {
-    await Promise.all(Array.from({ length: 10 }, (_, i) => this.conn.writeMessage(`${m}-${i}`)));
-  }
-}
-
-const gateways = [BurstGateway, BigReplyGateway, BlockedPingGateway, EchoGateway, ValueGateway, BinaryStringGateway, RandomDelayGateway, SlowOpenGateway, BlockedGateway, CloseInHandlerGateway];
-
-beforeEach(() => {
-  received = [];
-  gatewayConns.length = 0;
-  closeResolved = false;
-  bigReplies = 0;
-});
 
 function frameNumber(i: number, size: number): Buffer {
   const b = Buffer.alloc(size);
@@ -147,7 +50,8 @@ function frameNumber(i: number, size: number): Buffer {
 
 describe('messages', () => {
   it('echoes text as text and binary as binary', async () => {
-    const { url } = await startApp(gateways);
+    const { EchoGateway } = echoFixture();
+    const { url } = await startApp([EchoGateway]);
     const ws = await connect(url('/echo'));
     ws.send('Hello, world');
     expect(await nextMessage(ws)).toEqual({ data: 'Hello, world', isBinary: false });
@@ -162,7 +66,7 @@ describe('messages', () => {
     ['boolean', 'false'],
     ['null', 'null'],
   ])('sends a returned %s as JSON text (sync and async)', async (kind, json) => {
-    const { url } = await startApp(gateways);
+    const { url } = await startApp([returnsValueGateway()]);
     const ws = await connect(url('/value'));
     ws.send(kind);
     expect(await nextMessage(ws)).toEqual({ data: json, isBinary: false });
@@ -171,7 +75,7 @@ describe('messages', () => {
   });
 
   it('sends a returned Buffer or Uint8Array as binary, and nothing for undefined', async () => {
-    const { url } = await startApp(gateways);
+    const { url } = await startApp([returnsValueGateway()]);
     const ws = await connect(url('/value'));
     const messages = collect(ws);
     ws.send('undefined');
@@ -182,14 +86,31 @@ describe('messages', () => {
   });
 
   it('sends a string as a binary frame with { binary: true }', async () => {
-    const { url } = await startApp(gateways);
+    @Gateway('/binary-string')
+    class WritesStringAsBinaryGateway {
+      constructor(private readonly conn: Connection) {}
+      @OnMessage() message(m: string): Promise<void> {
+        return this.conn.writeMessage(m, { binary: true });
+      }
+    }
+    const { url } = await startApp([WritesStringAsBinaryGateway]);
     const ws = await connect(url('/binary-string'));
     ws.send('bytes');
     expect(await nextMessage(ws)).toEqual({ data: Buffer.from('bytes'), isBinary: true });
   });
 
   it('delivers 500 messages one at a time and in order through handlers with random async delays', async () => {
-    const { url } = await startApp(gateways);
+    const received: string[] = [];
+    @Gateway('/random-delay')
+    class RandomDelayEchoGateway {
+      constructor(private readonly conn: Connection) {}
+      @OnMessage() async message(m: string): Promise<void> {
+        received.push(m);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
+        await this.conn.writeMessage(m);
+      }
+    }
+    const { url } = await startApp([RandomDelayEchoGateway]);
     const ws = await connect(url('/random-delay'));
     const replies = collect(ws);
     const sent = Array.from({ length: 500 }, (_, i) => `m${i}`);
@@ -200,7 +121,18 @@ describe('messages', () => {
   });
 
   it('holds messages sent during an async @OnOpen until it has settled', async () => {
-    const { url } = await startApp(gateways);
+    @Gateway('/slow-open')
+    class SlowOpenGateway {
+      private opened = false;
+      @OnOpen() async open(): Promise<void> {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        this.opened = true;
+      }
+      @OnMessage() message(m: string): string {
+        return `${m}:${this.opened ? 'after open' : 'before open'}`;
+      }
+    }
+    const { url } = await startApp([SlowOpenGateway]);
     const ws = await connect(url('/slow-open'));
     const replies = collect(ws);
     ws.send('one');
@@ -212,11 +144,12 @@ describe('messages', () => {
 
 describe('flow control', () => {
   it('resolves writeMessage once the frame is flushed', async () => {
-    const { url } = await startApp(gateways);
+    const { EchoGateway, conns } = echoFixture();
+    const { url } = await startApp([EchoGateway]);
     const ws = await connect(url('/echo'));
     ws.send('x');
     await nextMessage(ws);
-    const conn = gatewayConns[0];
+    const conn = conns[0];
     const big = Buffer.alloc(4 * 1024 * 1024, 1);
     const written = conn.writeMessage(big);
     expect(conn.bufferedAmount).toBeGreaterThan(0);
@@ -225,12 +158,26 @@ describe('flow control', () => {
   });
 
   it('pauses the socket when maxQueuedMessages wait for a busy handler, then delivers all of them in order', async () => {
-    const { url } = await startApp(gateways, { maxQueuedMessages: 4 });
+    const received: number[] = [];
+    const conns: Connection[] = [];
+    let release: () => void = () => undefined;
+    /** Records each message's number; the first one holds the handler until `release()`. */
+    @Gateway('/blocked')
+    class FirstMessageBlocksGateway {
+      constructor(conn: Connection) {
+        conns.push(conn);
+      }
+      @OnMessage() async message(m: Buffer): Promise<void> {
+        received.push(m.readUInt32BE(0));
+        if (received.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      }
+    }
+    const { url } = await startApp([FirstMessageBlocksGateway], { maxQueuedMessages: 4 });
     const ws = await connect(url('/blocked'));
     const count = 2000;
     const size = 16 * 1024; // 32 MiB in all: far more than socket buffers hold
     for (let i = 0; i < count; i++) ws.send(frameNumber(i, size));
-    await eventually(() => gatewayConns[0][kSocket]?.isPaused === true, 'the server socket to pause');
+    await eventually(() => conns[0][kSocket]?.isPaused === true, 'the server socket to pause');
     await eventually(() => received.length === 1, 'the first message');
     // The server stopped reading: most of the 32 MiB is still in the client's own buffer.
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -242,12 +189,23 @@ describe('flow control', () => {
   });
 
   it('writes the first frame of a tick at once and the rest of the tick\'s frames in one system call, in order', async () => {
-    const { url } = await startApp(gateways);
+    const conns: Connection[] = [];
+    /** Answers one message with ten frames written in the same tick. */
+    @Gateway('/burst')
+    class TenFramesPerMessageGateway {
+      constructor(private readonly conn: Connection) {
+        conns.push(conn);
+      }
+      @OnMessage() async message(m: string): Promise<void> {
+        await Promise.all(Array.from({ length: 10 }, (_, i) => this.conn.writeMessage(`${m}-${i}`)));
+      }
+    }
+    const { url } = await startApp([TenFramesPerMessageGateway]);
     const ws = await connect(url('/burst'));
     const received = collect(ws);
     ws.send('warm-up');
     await eventually(() => received.length === 10, 'the warm-up burst');
-    const socket = (gatewayConns[0][kSocket] as unknown as { _socket: Socket })._socket;
+    const socket = netSocketOf(conns[0][kSocket]!)!;
     const writes: number[] = []; // chunks per call into libuv
     const writev = socket._writev!.bind(socket);
     const write = socket._write.bind(socket);
@@ -261,16 +219,29 @@ describe('flow control', () => {
   });
 
   it('holds synchronous handlers once their replies back up, so a peer that does not read cannot fill the server\'s memory', async () => {
-    const { url } = await startApp(gateways, { maxQueuedMessages: 8 });
+    const conns: Connection[] = [];
+    let bigReplies = 0;
+    /** Answers every message with a 64 KiB Buffer returned synchronously, numbered like the request. */
+    @Gateway('/big-reply')
+    class BigSyncReplyGateway {
+      constructor(conn: Connection) {
+        conns.push(conn);
+      }
+      @OnMessage() message(m: Buffer): Buffer {
+        bigReplies++;
+        return frameNumber(m.readUInt32BE(0), 64 * 1024);
+      }
+    }
+    const { url } = await startApp([BigSyncReplyGateway], { maxQueuedMessages: 8 });
     const ws = await connect(url('/big-reply'));
     const replies: number[] = [];
     ws.on('message', (data: Buffer) => replies.push(data.readUInt32BE(0)));
     ws.pause(); // the client reads nothing: replies pile up in the kernel, then in the server
     const count = 2000; // 125 MiB of replies if nothing held the handler
     for (let i = 0; i < count; i++) ws.send(frameNumber(i, 8));
-    await eventually(() => gatewayConns[0][kSocket]?.isPaused === true, 'the server socket to pause');
+    await eventually(() => conns[0][kSocket]?.isPaused === true, 'the server socket to pause');
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const server = gatewayConns[0];
+    const server = conns[0];
     expect(bigReplies).toBeLessThan(count / 2);
     expect(server.bufferedAmount).toBeLessThan(2 * 1024 * 1024);
     ws.resume();
@@ -280,7 +251,20 @@ describe('flow control', () => {
   });
 
   it('still answers and reports pings while a handler is busy', async () => {
-    const { url } = await startApp(gateways);
+    const received: string[] = [];
+    const pings: string[] = [];
+    let release: () => void = () => undefined;
+    @Gateway('/blocked-with-ping')
+    class BusyHandlerRecordsPingsGateway {
+      @OnMessage() async message(): Promise<void> {
+        received.push('message');
+        await new Promise<void>((resolve) => (release = resolve));
+      }
+      @OnPing() ping(data: Buffer): void {
+        pings.push(data.toString());
+      }
+    }
+    const { url } = await startApp([BusyHandlerRecordsPingsGateway]);
     const ws = await connect(url('/blocked-with-ping'));
     ws.send('occupy the handler');
     await eventually(() => received.length === 1, 'the handler to start');
@@ -292,23 +276,41 @@ describe('flow control', () => {
   });
 
   it('resumes reading once close() is called, so a handler awaiting conn.close() on a paused socket does not deadlock', async () => {
-    const { url } = await startApp(gateways, { maxQueuedMessages: 2, closeTimeout: 60_000 });
+    const received: string[] = [];
+    const conns: Connection[] = [];
+    let closeResolved = false;
+    /** The first message's handler awaits conn.close(4000, 'done'). */
+    @Gateway('/close-in-handler')
+    class ClosesInHandlerGateway {
+      constructor(private readonly conn: Connection) {
+        conns.push(conn);
+      }
+      @OnMessage() async message(): Promise<void> {
+        received.push('message');
+        if (received.length === 1) {
+          await this.conn.close(4000, 'done');
+          closeResolved = true;
+        }
+      }
+    }
+    const { url } = await startApp([ClosesInHandlerGateway], { maxQueuedMessages: 2, closeTimeout: 60_000 });
     const ws = await connect(url('/close-in-handler'));
     const end = closed(ws);
     for (let i = 0; i < 200; i++) ws.send(frameNumber(i, 1024));
     expect(await end).toEqual({ code: 4000, reason: 'done' });
     await eventually(() => closeResolved, 'close() to resolve inside the handler');
-    expect(gatewayConns[0].isOpen).toBe(false);
+    expect(conns[0].isOpen).toBe(false);
   });
 });
 
 describe('writing to closed connections', () => {
   it('throws WebSocketClosedError synchronously once closed', async () => {
-    const { url } = await startApp(gateways);
+    const { EchoGateway, conns } = echoFixture();
+    const { url } = await startApp([EchoGateway]);
     const ws = await connect(url('/echo'));
     ws.send('x');
     await nextMessage(ws);
-    const conn = gatewayConns[0];
+    const conn = conns[0];
     const done = conn.close();
     expect(() => conn.writeMessage('late')).toThrow(WebSocketClosedError);
     expect(() => conn.ping()).toThrow(WebSocketClosedError);
@@ -322,11 +324,12 @@ describe('writing to closed connections', () => {
     const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     try {
-      const { url } = await startApp(gateways);
+      const { EchoGateway, conns } = echoFixture();
+      const { url } = await startApp([EchoGateway]);
       const ws: WebSocket = await connect(url('/echo'));
       ws.send('x');
       await nextMessage(ws);
-      const conn = gatewayConns[0];
+      const conn = conns[0];
       ws.pause(); // stop reading so the server's writes pile up
       const big = Buffer.alloc(8 * 1024 * 1024);
       for (let i = 0; i < 10; i++) void conn.writeMessage(big); // fire and forget
@@ -342,13 +345,14 @@ describe('writing to closed connections', () => {
   });
 
   it('rejects ping payloads over 125 bytes', async () => {
-    const { url } = await startApp(gateways);
+    const { EchoGateway, conns } = echoFixture();
+    const { url } = await startApp([EchoGateway]);
     const ws = await connect(url('/echo'));
     ws.send('x');
     await nextMessage(ws);
-    expect(() => gatewayConns[0].ping(Buffer.alloc(126))).toThrow(RangeError);
+    expect(() => conns[0].ping(Buffer.alloc(126))).toThrow(RangeError);
     const pong = new Promise<Buffer>((resolve) => ws.once('ping', resolve));
-    gatewayConns[0].ping('hello');
+    conns[0].ping('hello');
     expect((await pong).toString()).toBe('hello');
   });
 });

@@ -13,14 +13,6 @@ import { memoryLogger } from '../helpers/app';
 import { onCleanup } from '../helpers/cleanup';
 import { closed, connect, nextMessage } from '../helpers/ws-client';
 
-@Gateway('/secure')
-class SecureEchoGateway {
-  constructor(private readonly conn: Connection) {}
-  @OnMessage() message(m: string): string {
-    return `${m} over ${this.conn.request.encrypted ? 'TLS' : 'plain TCP'}`;
-  }
-}
-
 let cert: Buffer;
 let key: Buffer;
 
@@ -39,8 +31,20 @@ beforeAll(() => {
   }
 });
 
-async function startTlsApp(): Promise<{ port: number; server: Server }> {
-  const app = createApp({ gateways: [SecureEchoGateway], logger: memoryLogger() });
+/** A gateway (fresh for each call) that answers each message with whether it came over TLS. */
+function tlsReportingEchoGateway() {
+  @Gateway('/secure')
+  class ReportsTlsProtocolGateway {
+    constructor(private readonly conn: Connection) {}
+    @OnMessage() message(m: string): string {
+      return `${m} over ${this.conn.request.encrypted ? 'TLS' : 'plain TCP'}`;
+    }
+  }
+  return ReportsTlsProtocolGateway;
+}
+
+async function startTlsApp(gateway: new (...args: never[]) => object): Promise<{ port: number; server: Server }> {
+  const app = createApp({ gateways: [gateway], logger: memoryLogger() });
   const server = createServer({ key, cert });
   server.on('request', app.handleRequest);
   app.attach(server);
@@ -55,7 +59,7 @@ async function startTlsApp(): Promise<{ port: number; server: Server }> {
 
 describe('TLS', () => {
   it('serves a wss:// round trip on an attached https server', async () => {
-    const { port } = await startTlsApp();
+    const { port } = await startTlsApp(tlsReportingEchoGateway());
     const ws = await connect(`wss://127.0.0.1:${port}/secure`, undefined, { ca: cert });
     ws.send('hello');
     expect((await nextMessage(ws)).data).toBe('hello over TLS');
@@ -65,7 +69,7 @@ describe('TLS', () => {
   });
 
   it('answers plain https requests to the gateway path with 426 through app.handleRequest', async () => {
-    const { port } = await startTlsApp();
+    const { port } = await startTlsApp(tlsReportingEchoGateway());
     const status = await new Promise<number | undefined>((resolve, reject) => {
       request({ host: '127.0.0.1', port, path: '/secure', ca: cert }, (res) => {
         res.resume();
@@ -78,7 +82,7 @@ describe('TLS', () => {
   });
 
   it('refuses a client that does not trust the certificate, and keeps serving the others', async () => {
-    const { port } = await startTlsApp();
+    const { port } = await startTlsApp(tlsReportingEchoGateway());
     await expect(connect(`wss://127.0.0.1:${port}/secure`)).rejects.toThrow(/self[- ]signed/i);
     const ws = await connect(`wss://127.0.0.1:${port}/secure`, undefined, { ca: cert });
     ws.send('still');

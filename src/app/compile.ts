@@ -1,0 +1,119 @@
+/**
+ * Turns the gateway classes given to createApp into plain definitions, in one step per gateway:
+ * metadata, hooks, settings (app options overridden by the gateway's), compression and the ws
+ * server that carries them. Configuration mistakes throw `GatewayDefinitionError` naming the class.
+ * @module
+ */
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type ServerOptions } from 'ws';
+import { DEFAULTS, kHandshake } from '../constants';
+import { collectHooks, getOwnGatewayMetadata } from '../decorators/metadata';
+import { GatewayDefinitionError } from '../errors';
+import { checkGatewayClass, checkNotShadowed } from './definition-checks';
+import { compileContract } from './compile-contract';
+import type { AppOptions, GatewayOptions } from '../types';
+import { toPerMessageDeflate } from '../connection/compression';
+import { HOOK_DECORATORS, type GatewayClass, type GatewayDefinition, type GatewayHooks } from '../server/definition';
+import { samePath } from '../server/router';
+import type { HandshakeRequest } from '../server/upgrade';
+import type { Hub } from '../topics/hub';
+import type { PubSubLink } from '../topics/registry';
+
+/** ws refused a request the handshake let through (e.g. a malformed Sec-WebSocket-Extensions). */
+export type ClientErrorListener = (err: Error, socket: Duplex, req: HandshakeRequest) => void;
+
+export function checkPositive(owner: string, name: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+    throw new GatewayDefinitionError(`${owner}: ${name} must be a positive number, got ${String(value)}`);
+  }
+}
+
+export function checkGatewayOptions(owner: string, o: GatewayOptions): void {
+  checkPositive(owner, 'maxMessageSize', o.maxMessageSize);
+  checkPositive(owner, 'pingInterval', o.pingInterval);
+  checkPositive(owner, 'pingTimeout', o.pingTimeout);
+  checkPositive(owner, 'maxBackpressure', o.maxBackpressure);
+  if (o.backpressurePolicy !== undefined && o.backpressurePolicy !== 'close' && o.backpressurePolicy !== 'drop') {
+    throw new GatewayDefinitionError(`${owner}: backpressurePolicy must be 'close' or 'drop', got ${String(o.backpressurePolicy)}`);
+  }
+}
+
+function compileHooks(cls: GatewayClass, name: string, contract: boolean): GatewayHooks {
+  for (let c: object | null = cls; c && c !== Function.prototype; c = Object.getPrototypeOf(c) as object | null) {
+    const conflict = getOwnGatewayMetadata(c)?.conflicts[0];
+    if (conflict) {
+      const methods = conflict.methods.map(String).join(' and ');
+      throw new GatewayDefinitionError(`${name}: ${HOOK_DECORATORS[conflict.kind]} is on two methods (${methods}); keep one`);
+    }
+  }
+  const hooks = collectHooks(cls);
+  if (hooks.message === undefined && !contract) throw new GatewayDefinitionError(`${name}: no @OnMessage method`);
+  for (const [kind, method] of Object.entries(hooks)) {
+    if (typeof (cls.prototype as Record<string | symbol, unknown>)[method] !== 'function') {
+      throw new GatewayDefinitionError(`${name}: ${HOOK_DECORATORS[kind as keyof typeof HOOK_DECORATORS]} is on ${String(method)}, which is not a method`);
+    }
+  }
+  return hooks as GatewayHooks;
+}
+
+/** One gateway class → its definition, ws server included. */
+export function compileGateway(cls: GatewayClass, app: AppOptions, hub: Hub, onClientError: ClientErrorListener): GatewayDefinition {
+  if (typeof cls !== 'function') throw new GatewayDefinitionError(`createApp: gateways must be classes, got ${typeof cls}`);
+  const name = cls.name || '(anonymous class)';
+  const meta = getOwnGatewayMetadata(cls);
+  if (meta?.path === undefined) throw new GatewayDefinitionError(`${name}: not decorated with @Gateway(path)`);
+  checkGatewayClass(name, cls, meta.path);
+  checkGatewayOptions(name, meta.options);
+  const hooks = compileHooks(cls, name, meta.options.contract !== undefined);
+  const contract = compileContract(name, cls, meta.options, hooks.message);
+  const o = { ...app, ...meta.options };
+  const settings = {
+    // Contract gateways default to 1 MiB; the app's option still applies when lower, the gateway's always.
+    maxMessageSize: contract
+      ? (meta.options.maxMessageSize ?? Math.min(app.maxMessageSize ?? Infinity, DEFAULTS.contractMaxMessageSize))
+      : (o.maxMessageSize ?? DEFAULTS.maxMessageSize),
+    pingInterval: o.pingInterval,
+    pingTimeout: o.pingInterval ? (o.pingTimeout ?? o.pingInterval) : undefined,
+    maxQueuedMessages: app.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages,
+    closeTimeout: app.closeTimeout ?? DEFAULTS.closeTimeout,
+  };
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    maxPayload: settings.maxMessageSize,
+    // `compression: false` on the gateway turns off what the app enables.
+    perMessageDeflate: toPerMessageDeflate(meta.options.compression ?? app.compression),
+    // ws ≥ 8.23 cuts off a peer that does not answer our close frame after closeTimeout ms.
+    closeTimeout: settings.closeTimeout,
+    // ws would pick the first offered protocol; tornado (and wsgate) pick what @Subprotocol chose, or none.
+    handleProtocols: (_offered, req: HandshakeRequest) => req[kHandshake]?.subprotocol ?? false,
+  } as ServerOptions & { closeTimeout: number });
+  wss.on('wsClientError', onClientError);
+  const pubsub: PubSubLink = {
+    host: hub,
+    limits: {
+      maxBackpressure: o.maxBackpressure ?? DEFAULTS.maxBackpressure,
+      backpressurePolicy: o.backpressurePolicy ?? 'close',
+    },
+  };
+  return { name, cls, path: meta.path, hooks, contract, settings, wss, pubsub };
+}
+
+/** Every gateway of the app; two on one path, or one class listed twice, is an error. */
+export function compileGateways(app: AppOptions, hub: Hub, onClientError: ClientErrorListener): GatewayDefinition[] {
+  const compiled: GatewayDefinition[] = [];
+  for (const cls of app.gateways as readonly GatewayClass[]) {
+    const meta = typeof cls === 'function' ? getOwnGatewayMetadata(cls) : undefined;
+    const clash = compiled.find((d) => d.cls === cls || (meta?.path !== undefined && samePath(d.path, meta.path)));
+    if (clash) {
+      const name = cls.name || '(anonymous class)';
+      throw new GatewayDefinitionError(
+        clash.cls === cls ? `${name}: listed twice in gateways` : `${name}: path ${String(meta?.path)} is already served by ${clash.name}`,
+      );
+    }
+    const def = compileGateway(cls, app, hub, onClientError);
+    checkNotShadowed(def, compiled);
+    compiled.push(def);
+  }
+  return compiled;
+}
