@@ -11,7 +11,8 @@ import { ContractClient } from './typed-client';
 /**
  * Resolves once the first connection is open. Rejects when the client stops before: at once when
  * the first attempt fails without `reconnect`; with `reconnect`, only on a close that ends it
- * (1008, 4403, a refused token) — until then it keeps trying.
+ * (1008, 4403, a refused token) — until then it keeps trying — or when `options.signal` aborts
+ * (with its reason; the client is then closed).
  */
 export async function openClient<C extends Contract>(
   contract: C,
@@ -22,7 +23,22 @@ export async function openClient<C extends Contract>(
   if (typeof contract !== 'object' || contract === null || typeof contract.client !== 'object') {
     throw new TypeError('connect: the first argument must be a contract made by defineContract');
   }
-  const client = new ContractClient(contract, String(url), resolveClientOptions(options), factory);
-  await client.ready;
+  const resolved = resolveClientOptions(options);
+  const signal = options?.signal;
+  if (signal?.aborted) throw signal.reason;
+  const client = new ContractClient(contract, String(url), resolved, factory);
+  if (!signal) {
+    await client.ready;
+    return client;
+  }
+  const giveUp = (): void => void client.close();
+  signal.addEventListener('abort', giveUp, { once: true });
+  try {
+    await client.ready;
+  } catch (err) {
+    throw signal.aborted ? signal.reason : err;
+  } finally {
+    signal.removeEventListener('abort', giveUp);
+  }
   return client;
 }

@@ -33,6 +33,8 @@ export interface TypedClientOptions {
   headers?: Record<string, string>;
   /** Subprotocols offered after `wsgate.v1`. */
   subprotocols?: readonly string[];
+  /** Gives up `connect`: while it is pending, aborting closes the client and `connect` rejects with the signal's reason. */
+  signal?: AbortSignal;
   /**
    * Told of what the client cannot hand to a caller: a `$error` from the server, an incoming event
    * that failed validation, an `on` listener that threw. Default: `console.error`.

@@ -1,8 +1,8 @@
-import { TimeoutError, WebSocketClosedError } from '../../../src/errors';
+import { TimeoutError, WebSocketClosedError, WebSocketHandshakeError } from '../../../src/errors';
 import { connect, type ClientState } from '../../../src/client-entry';
 import { writeEvent, writeReply } from '../../../src/protocol/envelope';
 import { onCleanup } from '../../helpers/cleanup';
-import { rejectionOf } from '../../helpers/client';
+import { rejectionOf, startHttpServer } from '../../helpers/client';
 import { ContractPeer } from '../../helpers/contract-peer';
 import { chat } from './contract';
 
@@ -114,6 +114,36 @@ describe('typed client: reconnecting', () => {
     expect(await pending).toBeInstanceOf(WebSocketClosedError);
     expect((await pending).message).toContain(String(code));
     expect(peer.accepted).toBe(1);
+  });
+
+  test.each([
+    [401, 'without getToken'],
+    [403, 'whatever the token'],
+  ])('an upgrade refused with HTTP %i %s stops even with reconnect on: connect() rejects with the status', async (status) => {
+    const http = await startHttpServer((_req, res) => void res.writeHead(status).end('no'));
+    const states: ClientState[] = [];
+    const giveUp = new AbortController(); // should it go on reconnecting, the cleanup stops it
+    onCleanup(() => giveUp.abort());
+    const url = `ws://127.0.0.1:${http.port}/chat`;
+    const err = await rejectionOf(connect(chat, url, { reconnect: { min: 5, max: 20 }, onStateChange: (s) => states.push(s), signal: giveUp.signal }));
+    expect(err).toBeInstanceOf(WebSocketHandshakeError);
+    expect((err as WebSocketHandshakeError).status).toBe(status);
+    expect(states).toEqual(['closed']);
+    expect(http.requests).toHaveLength(1);
+  });
+
+  test('options.signal gives up a connect() that keeps retrying: it rejects with the reason, the client is closed', async () => {
+    const peer = await ContractPeer.start();
+    const url = peer.url;
+    await peer.stop();
+    const giveUp = new AbortController();
+    const states: ClientState[] = [];
+    const connecting = rejectionOf(connect(chat, url, { reconnect: { min: 5, max: 20 }, signal: giveUp.signal, onStateChange: (s) => {
+      states.push(s);
+      if (s === 'reconnecting') giveUp.abort(new Error('user gave up'));
+    } }));
+    expect((await connecting).message).toBe('user gave up');
+    expect(states).toEqual(['reconnecting', 'closed']);
   });
 
   test('c.close() stops for good while reconnecting', async () => {
