@@ -7,7 +7,7 @@
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type ServerOptions } from 'ws';
 import { DEFAULTS, kHandshake } from '../constants';
-import { collectHooks, getOwnGatewayMetadata } from '../decorators/metadata';
+import { collectContractHandlers, collectHooks, getOwnGatewayMetadata } from '../decorators/metadata';
 import { GatewayDefinitionError } from '../errors';
 import { checkGatewayClass, checkNotShadowed } from './definition-checks';
 import { compileContract } from './compile-contract';
@@ -64,7 +64,8 @@ export function compileGateway(cls: GatewayClass, app: AppOptions, hub: Hub, onC
   if (meta?.path === undefined) throw new GatewayDefinitionError(`${name}: not decorated with @Gateway(path)`);
   checkGatewayClass(name, cls, meta.path);
   checkGatewayOptions(name, meta.options);
-  const hooks = compileHooks(cls, name, meta.options.contract !== undefined);
+  // With contract handlers the plain @OnMessage is optional (compileContract says what is missing).
+  const hooks = compileHooks(cls, name, meta.options.contract !== undefined || collectContractHandlers(cls).length > 0);
   const contract = compileContract(name, cls, meta.options, hooks.message);
   const o = { ...app, ...meta.options };
   const settings = {

@@ -10,6 +10,8 @@ import { BrokerError } from '../errors';
 import type { Logger, OutgoingMessage } from '../types';
 import type { Subscriber } from './registry';
 import { fanOut } from './fanout';
+import type { ContractDefinition, ServerData, ServerEventType } from '../protocol/contract';
+import { writeEvent } from '../protocol/envelope';
 import { encodeMessage } from '../connection/serialize';
 import { TopicRegistry } from './registry';
 import { JunkReport } from './junk-report';
@@ -85,7 +87,32 @@ export class Hub {
    * await hub.publish(`room:${room}`, text, { except: this.conn });
    * ```
    */
-  publish(topic: string, message: OutgoingMessage, options?: PublishOptions): Promise<void> {
+  publish(topic: string, message: OutgoingMessage, options?: PublishOptions): Promise<void>;
+  /**
+   * Publishes the contract event `type` (declared under the contract's `server`) to `topic`: every
+   * subscriber gets the envelope `{"type": type, "data": data}`, typed like `conn.send`. The data
+   * is checked by the compiler only (a hub serves every gateway of the app).
+   *
+   * @example
+   * ```ts
+   * await hub.publish(`room:${room}`, chat, 'message', { text }, { except: this.conn });
+   * ```
+   */
+  publish<C extends ContractDefinition, T extends ServerEventType<C>>(topic: string, contract: C, type: T, data: ServerData<C, T>, options?: PublishOptions): Promise<void>;
+  publish(topic: string, ...args: unknown[]): Promise<void> {
+    // The contract form is told apart by its third argument, the type name (options are never a string).
+    if (typeof args[1] === 'string') {
+      const [contract, type, data, options] = args as [ContractDefinition, string, unknown, PublishOptions | undefined];
+      const server = contract?.server;
+      if (!server || !Object.prototype.hasOwnProperty.call(server, type) || server[type].reply) {
+        throw new TypeError(`hub.publish: "${type}" is not an event of the contract's server side`);
+      }
+      return this.publishMessage(topic, writeEvent(type, data), options);
+    }
+    return this.publishMessage(topic, args[0] as OutgoingMessage, args[1] as PublishOptions | undefined);
+  }
+
+  private publishMessage(topic: string, message: OutgoingMessage, options?: PublishOptions): Promise<void> {
     const data = encodeMessage(message);
     const encoded = {
       data: typeof data === 'string' ? Buffer.from(data, 'utf8') : data,

@@ -52,8 +52,9 @@ export class JsonPeer {
   static async open(url: string, protocols: string[] = ['wsgate.v1']): Promise<JsonPeer> {
     const ws = new WebSocket(url, protocols);
     onCleanup(() => ws.terminate());
+    const peer = new JsonPeer(ws); // listening before 'open': the server's first frames may come with its 101
     await once(ws, 'open');
-    return new JsonPeer(ws);
+    return peer;
   }
 
   send(message: unknown): void {

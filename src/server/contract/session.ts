@@ -11,12 +11,13 @@ import { CloseCode, kSend, noop } from '../../constants';
 import { handleUserError } from '../../connection/handler-errors';
 import { InboundQueue, type Pausable } from '../../connection/inbound-queue';
 import { MessageError, WebSocketClosedError, WebSocketError } from '../../errors';
-import { readEnvelope, writeCancel, writeErrorReply, writeEvent, writeReply, writeRequest, writeSystemError, type Envelope, type Id, type WireError, type WireIssue } from '../../protocol/envelope';
-import type { MessageSpec, Schema } from '../../protocol/contract';
+import { readEnvelope, writeCancel, writeReply, writeRequest, writeSystemError, type Envelope, type Id, type WireError, type WireIssue } from '../../protocol/envelope';
 import { PendingCalls, type CallOptions } from '../../protocol/pending-calls';
 import { runSchema, wireIssues, type ValidationResult } from '../../protocol/validate';
 import type { Logger } from '../../types';
 import type { CompiledContract } from './compiled';
+import { errorAnswer, INTERNAL, messageErrorAnswer } from './answers';
+import { checkReply, DEFAULT_CALL_TIMEOUT, sendEvent, serverSpec } from './outgoing';
 import { runStream } from './stream';
 import { Work } from './work';
 
@@ -32,22 +33,6 @@ type Method = (this: object, ...args: unknown[]) => unknown;
 
 function isThenable<T>(value: unknown): value is PromiseLike<T> {
   return typeof (value as PromiseLike<T> | null)?.then === 'function';
-}
-
-const INTERNAL: WireError = { code: 'INTERNAL', message: 'Internal error' };
-/** `conn.call` gives up after this long unless told otherwise. */
-const DEFAULT_CALL_TIMEOUT = 30_000;
-
-/** Validates a client's answer to `conn.call` (sync schemas without a promise). */
-function checkReply(schema: Schema, type: string): (data: unknown) => unknown {
-  const verdict = (r: ValidationResult): unknown => {
-    if (r.issues) throw new MessageError('VALIDATION', `the client's answer to "${type}" does not match the contract`, undefined, wireIssues(r.issues));
-    return r.value;
-  };
-  return (data) => {
-    const result = runSchema(schema, data);
-    return isThenable<ValidationResult>(result) ? Promise.resolve(result).then(verdict) : verdict(result);
-  };
 }
 
 export class ContractSession {
@@ -113,17 +98,8 @@ export class ContractSession {
   }
 
   /** `conn.send`: an event of the contract's `server` side. */
-  async send(type: string, data: unknown): Promise<void> {
-    const spec = this.serverSpec('send', type);
-    if (spec.reply) throw new TypeError(`conn.send: "${type}" is a request (it has a reply): use conn.call`);
-    if (this.compiled.validateOutgoing && spec.data) {
-      const checked = await runSchema(spec.data, data);
-      if (checked.issues) {
-        this.logger.error(`wsgate: ${this.compiled.gatewayName}: conn.send('${type}') with data its schema refuses:`, wireIssues(checked.issues));
-        throw new TypeError(`conn.send: the data of "${type}" does not match the contract`);
-      }
-    }
-    return this.conn.writeMessage(writeEvent(type, data));
+  send(type: string, data: unknown): Promise<void> {
+    return sendEvent(this.compiled, this.conn, this.logger, type, data);
   }
 
   /**
@@ -131,7 +107,7 @@ export class ContractSession {
    * socket stays readable until the answer comes.
    */
   call(type: string, data: unknown, options: CallOptions | undefined): Promise<unknown> {
-    const spec = this.serverSpec('call', type);
+    const spec = serverSpec(this.compiled, 'call', type);
     if (!spec.reply) throw new TypeError(`conn.call: "${type}" is an event (it has no reply): use conn.send`);
     if (!this.conn.isOpen) throw new WebSocketClosedError('conn.call: WebSocket is closed');
     const id = this.calls.nextId();
@@ -139,14 +115,6 @@ export class ContractSession {
     this.queue.setPausable(false);
     this.sendText(writeRequest(type, id, data));
     return answer;
-  }
-
-  private serverSpec(what: string, type: string): MessageSpec {
-    const spec = this.compiled.contract.server?.[type];
-    if (!spec || !Object.prototype.hasOwnProperty.call(this.compiled.contract.server, type)) {
-      throw new TypeError(`conn.${what}: the contract of ${this.compiled.gatewayName} has no server message "${type}"`);
-    }
-    return spec;
   }
 
   /**
@@ -269,7 +237,7 @@ export class ContractSession {
     if (err instanceof WebSocketError) {
       handleUserError(this.conn, this.logger, work.spec.label, err);
     } else if (MessageError.is(err)) {
-      if (!work.cancelled) this.sendMessageError(work, err);
+      if (!work.cancelled) this.sendError(work.id, work.type, messageErrorAnswer(this.compiled, this.logger, work.spec.label, err));
     } else if (work.cancelled) {
       // Cancelled or closed: failing on the aborted signal or a closed socket is how it ends.
       this.logger.debug?.(`wsgate: ${work.spec.label} ended after it was cancelled:`, err);
@@ -278,22 +246,6 @@ export class ContractSession {
       this.sendError(work.id, work.type, INTERNAL);
     }
     this.finish(work);
-  }
-
-  private sendMessageError(work: Work, err: MessageError): void {
-    const error: WireError = { code: err.code, message: err.message };
-    if (err.data !== undefined) error.data = err.data;
-    if (err.issues) error.issues = err.issues as WireIssue[];
-    const schema = this.compiled.validateOutgoing ? this.compiled.contract.errors?.[err.code] : undefined;
-    if (schema) {
-      const result = runSchema(schema, err.data);
-      if (isThenable(result) || result.issues) {
-        // Error data is checked synchronously only: an async schema here would reorder answers.
-        this.logger.error(`wsgate: ${work.spec.label} threw MessageError ${err.code} with data its schema refuses`);
-        return this.sendError(work.id, work.type, INTERNAL);
-      }
-    }
-    this.sendError(work.id, work.type, error);
   }
 
   private finish(work: Work): void {
@@ -325,8 +277,7 @@ export class ContractSession {
 
   /** An error reply to `id`, or a `$error` naming the type when there is no usable id. */
   private sendError(id: Id | undefined, type: string | undefined, error: WireError): void {
-    if (id !== undefined) this.sendText(writeErrorReply(id, error));
-    else this.sendText(writeSystemError(type === undefined ? error : { ...error, type }));
+    this.sendText(errorAnswer(id, type, error));
   }
 
   private sendText(text: string): void {

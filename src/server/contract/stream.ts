@@ -36,7 +36,9 @@ export async function runStream(conn: StreamConnection, work: Work, result: unkn
         const checked = await runSchema(work.spec.reply, next.value);
         if (checked.issues) throw new Error(`${work.spec.label} yielded an item its reply schema refuses: ${JSON.stringify(checked.issues.slice(0, 3))}`);
       }
-      await conn.writeMessage(writeStreamItem(id, next.value));
+      // A cancelled stream stops at once, not after a flush that a paused client may never allow.
+      await Promise.race([conn.writeMessage(writeStreamItem(id, next.value)), work.whenCancelled()]);
+      if (work.cancelled) break;
     }
   } finally {
     if (!done) await items.return?.();

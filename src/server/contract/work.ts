@@ -11,6 +11,8 @@ export class Work implements MessageContext {
   cancelled = false;
   private controller: AbortController | undefined;
   private abortReason: unknown;
+  private cancelWaiter: Promise<void> | undefined;
+  private resolveCancelWaiter: (() => void) | undefined;
 
   constructor(
     readonly spec: CompiledMessageType,
@@ -37,5 +39,12 @@ export class Work implements MessageContext {
     this.cancelled = true;
     this.abortReason = reason;
     this.controller?.abort(reason);
+    this.resolveCancelWaiter?.();
+  }
+
+  /** Settles when the request is cancelled (made only when a stream waits on a flush). */
+  whenCancelled(): Promise<void> {
+    if (this.cancelled) return Promise.resolve();
+    return (this.cancelWaiter ??= new Promise<void>((resolve) => (this.resolveCancelWaiter = resolve)));
   }
 }
