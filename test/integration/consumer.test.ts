@@ -97,11 +97,38 @@ afterAll(() => {
 });
 
 describe('the packed package', () => {
-  it('holds dist/ built by the prepare script from a tree without it, the LICENSE and the README', () => {
+  it('holds dist/ (CommonJS and the browser ES modules) built by the prepare script from a tree without it, the LICENSE and the README', () => {
     expect(packed.files).toEqual(
-      expect.arrayContaining(['package.json', 'LICENSE', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/redis.js', 'dist/src/redis.d.ts']),
+      expect.arrayContaining(['package.json', 'LICENSE', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/redis.js', 'dist/src/redis.d.ts',
+        'dist/src/client-entry.js', 'dist/src/contract.js', 'dist/esm/client-browser.js', 'dist/esm/contract.js', 'dist/esm/package.json']),
     );
-    expect(packed.files.filter((f) => !f.startsWith('dist/src/') && !['package.json', 'LICENSE', 'README.md'].includes(f))).toEqual([]);
+    const outside = (f: string): boolean => !f.startsWith('dist/src/') && !f.startsWith('dist/esm/') && !['package.json', 'LICENSE', 'README.md'].includes(f);
+    expect(packed.files.filter(outside)).toEqual([]);
+  });
+});
+
+describe('wsgate/client and wsgate/contract in Node', () => {
+  it('resolve to the CommonJS build under require and import(): one class per error, the same as the root', async () => {
+    const script = [
+      "require('reflect-metadata');",
+      "const root = require('wsgate');",
+      "const client = require('wsgate/client');",
+      "Promise.all([import('wsgate/client'), import('wsgate/contract')]).then(([esClient, esContract]) => console.log(JSON.stringify({",
+      "  resolved: [require.resolve('wsgate/client'), require.resolve('wsgate/contract')].map((p) => p.slice(p.indexOf('dist/'))),",
+      "  closed: esClient.WebSocketClosedError === root.WebSocketClosedError && client.WebSocketClosedError === root.WebSocketClosedError,",
+      "  timeout: esClient.TimeoutError === root.TimeoutError,",
+      "  message: esContract.MessageError === client.MessageError && esClient.MessageError === client.MessageError,",
+      "  connect: typeof esClient.connect,",
+      "})));",
+    ].join('\n');
+    const ran = await run(process.execPath, ['-e', script], consumer, 30_000);
+    expect(JSON.parse(ran.stdout)).toEqual({
+      resolved: ['dist/src/client-entry.js', 'dist/src/contract.js'],
+      closed: true,
+      timeout: true,
+      message: true,
+      connect: 'function',
+    });
   });
 });
 

@@ -32,7 +32,7 @@ export function run(cmd: string, args: readonly string[], cwd: string, timeoutMs
  * dist/ as it does for a git install. Returns the tarball's path, size and file list.
  */
 export async function packFromSource(dir: string, into: string): Promise<{ tarball: string; bytes: number; files: string[]; ms: number }> {
-  for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'LICENSE', 'src', 'samples']) {
+  for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.esm.json', 'scripts', 'README.md', 'LICENSE', 'src', 'samples']) {
     if (existsSync(join(root, entry))) cpSync(join(root, entry), join(dir, entry), { recursive: true });
   }
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
