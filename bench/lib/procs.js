@@ -25,6 +25,10 @@ const SERVERS = {
   'wsgate-fanout': ['servers/wsgate-fanout.js'],
   'wsgate-hub': ['servers/wsgate-fanout.js', 'hub'],
   'nest-json': ['servers/nest-json.js'],
+  'raw-rtt': ['servers/raw-rtt.js'],
+  'wsgate-rtt': ['servers/wsgate-rtt.js'],
+  'nest-rtt': ['servers/nest-rtt.js'],
+  'socketio-rtt': ['servers/socketio-rtt.js'],
 };
 
 const children = new Set();

@@ -1,0 +1,48 @@
+/**
+ * Raw ws request/reply, written by hand the way a careful user would: JSON.parse, switch on the
+ * type, the zod schema's safeParse, JSON.stringify of the reply `{ id, data }` (or `{ id, error }`).
+ * The same wire format as a wsgate contract gateway (`{"type","id","data"}` in, `{"id","data"}` out).
+ */
+import { WebSocketServer, type WebSocket } from 'ws';
+import { HOST, runningWebSocketServer, serve } from '../common/harness';
+import { add, AddRequest, RTT_PATH, RTT_TYPE, validationError } from '../common/rtt';
+
+interface Message {
+  type?: unknown;
+  id?: unknown;
+  data?: unknown;
+}
+
+function onMessage(ws: WebSocket, text: string): void {
+  let message: Message;
+  try {
+    message = JSON.parse(text) as Message;
+  } catch {
+    ws.send(JSON.stringify({ type: '$error', error: { code: 'BAD_MESSAGE', message: 'not JSON' } }));
+    return;
+  }
+  if (typeof message !== 'object' || message === null) {
+    ws.send(JSON.stringify({ type: '$error', error: { code: 'BAD_MESSAGE', message: 'not a JSON object' } }));
+    return;
+  }
+  switch (message.type) {
+    case RTT_TYPE: {
+      const parsed = AddRequest.safeParse(message.data);
+      if (!parsed.success) ws.send(JSON.stringify({ id: message.id, error: validationError(parsed.error) }));
+      else ws.send(JSON.stringify({ id: message.id, data: add(parsed.data) }));
+      return;
+    }
+    default:
+      ws.send(JSON.stringify({ id: message.id, error: { code: 'UNKNOWN_TYPE', message: `unknown message type ${JSON.stringify(message.type)}` } }));
+  }
+}
+
+void serve('raw-rtt', async () => {
+  const wss = new WebSocketServer({ host: HOST, port: 0, path: RTT_PATH });
+  wss.on('connection', (ws) => {
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) onMessage(ws, (data as Buffer).toString());
+    });
+  });
+  return runningWebSocketServer(wss);
+});
