@@ -15,7 +15,7 @@
  *   --reps N            repetitions (default 3, --quick 1)
  *   --only a,b          benchmarks to run (ids below)
  *   --servers a,b       families to run: raw, wsgate, nest, socketio (raw is always kept: it is the baseline)
- *   --with a,b          add experimental servers (e.g. raw-json-corked) to the benchmarks of their base server
+ *   --with a,b          add experimental servers (raw-json-corked, raw-rtt-corked) to the benchmarks of their base server
  *   --no-build          use the existing dist/ and bench/build/
  *   --out DIR           where to write latest.* (default bench/results)
  *   --rerender          only rewrite latest.md and latest.svg from latest.json

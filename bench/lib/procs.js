@@ -26,6 +26,7 @@ const SERVERS = {
   'wsgate-hub': ['servers/wsgate-fanout.js', 'hub'],
   'nest-json': ['servers/nest-json.js'],
   'raw-rtt': ['servers/raw-rtt.js'],
+  'raw-rtt-corked': ['servers/raw-rtt.js', 'corked'],
   'wsgate-rtt': ['servers/wsgate-rtt.js'],
   'nest-rtt': ['servers/nest-rtt.js'],
   'socketio-rtt': ['servers/socketio-rtt.js'],

@@ -2,7 +2,12 @@
  * Raw ws request/reply, written by hand the way a careful user would: JSON.parse, switch on the
  * type, the zod schema's safeParse, JSON.stringify of the reply `{ id, data }` (or `{ id, error }`).
  * The same wire format as a wsgate contract gateway (`{"type","id","data"}` in, `{"id","data"}` out).
+ *
+ * With the argument `corked` (`--with raw-rtt-corked`, an experiment): each socket is also corked
+ * until the next tick on its first reply, so the replies to one TCP read leave in one writev, as
+ * wsgate's connections do; the floor for what batching writes wins.
  */
+import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { HOST, runningWebSocketServer, serve } from '../common/harness';
 import { add, AddRequest, RTT_PATH, RTT_TYPE, validationError } from '../common/rtt';
@@ -37,10 +42,23 @@ function onMessage(ws: WebSocket, text: string): void {
   }
 }
 
-void serve('raw-rtt', async () => {
+const corked = process.argv[2] === 'corked';
+
+function uncork(socket: Socket & { corkedByBench?: boolean }): void {
+  socket.corkedByBench = false;
+  socket.uncork();
+}
+
+void serve(corked ? 'raw-rtt-corked' : 'raw-rtt', async () => {
   const wss = new WebSocketServer({ host: HOST, port: 0, path: RTT_PATH });
   wss.on('connection', (ws) => {
+    const socket = (ws as unknown as { _socket: Socket & { corkedByBench?: boolean } })._socket;
     ws.on('message', (data, isBinary) => {
+      if (corked && !socket.corkedByBench) {
+        socket.corkedByBench = true;
+        socket.cork();
+        process.nextTick(uncork, socket);
+      }
       if (!isBinary) onMessage(ws, (data as Buffer).toString());
     });
   });
