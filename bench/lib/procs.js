@@ -27,6 +27,7 @@ const SERVERS = {
   'nest-json': ['servers/nest-json.js'],
   'raw-rtt': ['servers/raw-rtt.js'],
   'raw-rtt-corked': ['servers/raw-rtt.js', 'corked'],
+  'raw-rtt-first-uncorked': ['servers/raw-rtt.js', 'first-uncorked'],
   'wsgate-rtt': ['servers/wsgate-rtt.js'],
   'nest-rtt': ['servers/nest-rtt.js'],
   'socketio-rtt': ['servers/socketio-rtt.js'],
