@@ -2,7 +2,7 @@
 'use strict';
 /**
  * Profiles one bench server under load: `node bench/profile.js [server] [--mode throughput] [--no-build] [--top N]`
- * (default server wsgate-json). Runs the server with `node --cpu-prof` (pinned to CPU 0) while
+ * (default server wsgate-json; the request/reply servers: `wsgate-rtt --mode rtt`). Runs the server with `node --cpu-prof` (pinned to CPU 0) while
  * the load client (CPU 1) runs the chosen benchmark, then prints the functions with the most
  * self time (% of non-idle samples), those of wsgate (dist/src, mapped back to src/*.ts through
  * the source maps) with self and inclusive time, and the time per package. The .cpuprofile and
@@ -27,6 +27,8 @@ const MODES = {
   binary: { warmupMs: 1000, measureMs: 5000, inflight: 4 },
   memory: { count: 5000, concurrency: 100 },
   fanout: { count: 5000, rounds: 40, warmupRounds: 3 },
+  // contract-rtt: request/reply to the *-rtt servers, in the wire format of the server's family.
+  rtt: { warmupMs: 2000, measureMs: 8000, conns: 4, inflight: 64, path: '/rtt', flavour: server.split('-')[0] },
 };
 
 // --- source maps (dist/src/*.js → src/*.ts) --------------------------------------------------

@@ -14,8 +14,8 @@
  *   --quick             1 repetition, shorter windows (a smoke run, ~1.5 min)
  *   --reps N            repetitions (default 3, --quick 1)
  *   --only a,b          benchmarks to run (ids below)
- *   --servers a,b       families to run: raw, wsgate, nest (raw is always kept: it is the baseline)
- *   --with a,b          add experimental servers (e.g. raw-json-corked) to the benchmarks of their base server
+ *   --servers a,b       families to run: raw, wsgate, nest, socketio (raw is always kept: it is the baseline)
+ *   --with a,b          add experimental servers (raw-json-corked, raw-rtt-corked) to the benchmarks of their base server
  *   --no-build          use the existing dist/ and bench/build/
  *   --out DIR           where to write latest.* (default bench/results)
  *   --rerender          only rewrite latest.md and latest.svg from latest.json
@@ -34,7 +34,7 @@ const { flag, option } = parseArgs(process.argv.slice(2));
 const QUICK = flag('--quick');
 const REPS = Number(option('--reps') ?? (QUICK ? 1 : 3));
 const ONLY = option('--only')?.split(',');
-const FAMILIES = new Set(option('--servers')?.split(',') ?? ['raw', 'wsgate', 'nest']);
+const FAMILIES = new Set(option('--servers')?.split(',') ?? ['raw', 'wsgate', 'nest', 'socketio']);
 FAMILIES.add('raw');
 const WITH = option('--with')?.split(',') ?? [];
 const OUT = path.resolve(option('--out') ?? path.join(BENCH, 'results'));
@@ -128,9 +128,28 @@ const BENCHMARKS = [
       { key: 'deliveredUs', label: 'until all received µs', better: 'lower', digits: 0 },
     ],
   },
+  {
+    id: 'contract-rtt',
+    title: 'request/reply, zod-validated, 4 conns × 64 in flight',
+    mode: 'rtt',
+    servers: ['raw-rtt', 'wsgate-rtt', 'nest-rtt', 'socketio-rtt'],
+    path: '/rtt',
+    // The wire format the client speaks to each server (see src/rtt-load.ts).
+    clientOptions: (server) => ({ flavour: family(server) }),
+    options: QUICK ? { warmupMs: 1000, measureMs: 2000, conns: 4, inflight: 64 } : { warmupMs: 1500, measureMs: 4000, conns: 4, inflight: 64 },
+    metrics: [
+      { key: 'rttPerSec', label: 'round trips/s', better: 'higher', budget: 0.9, digits: 0 },
+      // "0.9× raw's efficiency": at most 1 / 0.9 of raw's CPU per request.
+      { key: 'cpuUsPerReq', label: 'server CPU µs/request', better: 'lower', budget: 1.11, digits: 2 },
+      { key: 'rttP50Ms', label: 'RTT p50 ms', better: 'lower', digits: 2 },
+      { key: 'rttP99Ms', label: 'RTT p99 ms', better: 'lower', digits: 2 },
+    ],
+  },
 ];
 
-const family = (server) => server.split('-')[0];
+function family(server) {
+  return server.split('-')[0];
+}
 const sh = (cmd, args, cwd = ROOT) => {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : undefined;
@@ -172,6 +191,9 @@ function machine() {
       '@nestjs/core': version(path.join(BENCH, 'node_modules/@nestjs/core')),
       '@nestjs/platform-ws': version(path.join(BENCH, 'node_modules/@nestjs/platform-ws')),
       'ws (NestJS platform-ws)': version(path.join(BENCH, 'node_modules/@nestjs/platform-ws/node_modules/ws')) ?? version(path.join(BENCH, 'node_modules/ws')),
+      'socket.io': version(path.join(BENCH, 'node_modules/socket.io')),
+      'socket.io-client': version(path.join(BENCH, 'node_modules/socket.io-client')),
+      zod: version(path.join(ROOT, 'node_modules/zod')),
     },
   };
 }
@@ -191,7 +213,7 @@ async function measureOnce(server, bench) {
   const s = await startServer(server);
   const noise = account(s.child.pid);
   try {
-    const result = await runClient({ mode: bench.mode, port: s.port, control: s.control, path: '/echo', ...bench.options }, { timeoutMs });
+    const result = await runClient({ mode: bench.mode, port: s.port, control: s.control, path: bench.path ?? '/echo', ...bench.options, ...bench.clientOptions?.(server) }, { timeoutMs });
     result.foreignCores = noise.finish(result.clientCpuS)?.foreignCores;
     result.busyBefore = quiet;
     return result;

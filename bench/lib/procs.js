@@ -25,6 +25,12 @@ const SERVERS = {
   'wsgate-fanout': ['servers/wsgate-fanout.js'],
   'wsgate-hub': ['servers/wsgate-fanout.js', 'hub'],
   'nest-json': ['servers/nest-json.js'],
+  'raw-rtt': ['servers/raw-rtt.js'],
+  'raw-rtt-corked': ['servers/raw-rtt.js', 'corked'],
+  'raw-rtt-first-uncorked': ['servers/raw-rtt.js', 'first-uncorked'],
+  'wsgate-rtt': ['servers/wsgate-rtt.js'],
+  'nest-rtt': ['servers/nest-rtt.js'],
+  'socketio-rtt': ['servers/socketio-rtt.js'],
 };
 
 const children = new Set();

@@ -6,7 +6,9 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const FAMILY_NAMES = { raw: 'raw ws', wsgate: 'wsgate', nest: 'NestJS' };
+const FAMILY_NAMES = { raw: 'raw ws', wsgate: 'wsgate', nest: 'NestJS', socketio: 'socket.io' };
+/** Families with a column of their own (not compared in the wsgate column). */
+const OTHERS = ['nest', 'socketio'];
 const family = (server) => server.split('-')[0];
 
 function median(xs) {
@@ -34,9 +36,10 @@ function computeRows(benches, results) {
     // Compared with raw ws in the wsgate column: wsgate's servers, then any extra (--with) server.
     const wsgateServers = [
       ...bench.servers.filter((s) => family(s) === 'wsgate'),
-      ...bench.servers.filter((s) => s !== baseline && family(s) !== 'wsgate' && family(s) !== 'nest'),
+      ...bench.servers.filter((s) => s !== baseline && family(s) !== 'wsgate' && !OTHERS.includes(family(s))),
     ];
     const nest = bench.servers.find((s) => family(s) === 'nest');
+    const socketio = bench.servers.find((s) => family(s) === 'socketio');
     for (const metric of bench.metrics) {
       const values = (server) => (byServer[server] ?? []).map((r) => (r ? r[metric.key] : undefined));
       const ratios = (server) => {
@@ -71,6 +74,7 @@ function computeRows(benches, results) {
           raw: describe(baseline),
           wsgate: w,
           nest: i === 0 ? describe(nest) : undefined,
+          socketio: i === 0 ? describe(socketio) : undefined,
           pass,
         });
       });
@@ -114,8 +118,10 @@ function markdown({ rows, benches, results, errors, info, reps, quick, seconds, 
     'interleaved (A B C, C B A, …).',
     '',
   );
-  out.push('| benchmark | metric | better | raw ws | wsgate | wsgate ÷ raw | budget | NestJS | NestJS ÷ raw |');
-  out.push('|---|---|---|--:|--:|--:|---|--:|--:|');
+  // socket.io columns only when a benchmark of this run has a socket.io server (contract-rtt).
+  const withSocketio = rows.some((row) => row.socketio);
+  out.push(`| benchmark | metric | better | raw ws | wsgate | wsgate ÷ raw | budget | NestJS | NestJS ÷ raw |${withSocketio ? ' socket.io | socket.io ÷ raw |' : ''}`);
+  out.push(`|---|---|---|--:|--:|--:|---|--:|--:|${withSocketio ? '--:|--:|' : ''}`);
   for (const row of rows) {
     const { bench, metric } = row;
     const title = row.variant ? `${bench.title} — wsgate: ${row.variant}` : bench.title;
@@ -131,6 +137,7 @@ function markdown({ rows, benches, results, errors, info, reps, quick, seconds, 
         budgetText(row),
         num(row.nest?.median, metric.digits),
         row.nest ? `${ratioText(row.nest.ratio)}${spread(row.nest.ratios)}` : '',
+        ...(withSocketio ? [num(row.socketio?.median, metric.digits), row.socketio ? `${ratioText(row.socketio.ratio)}${spread(row.socketio.ratios)}` : ''] : []),
         '',
       ].join(' | ').trim(),
     );
@@ -184,6 +191,12 @@ function markdown({ rows, benches, results, errors, info, reps, quick, seconds, 
     '  publish triggered by GET /publish on the control port: raw = `ws.send(buffer)` loop (payload encoded',
     '  once), wsgate = `conn.writeMessage(text)` loop, and one `hub.publish` to a topic every connection subscribed to;',
     '  "until flushed" = until every write\'s callback/promise, "until all received" = seen by the client.',
+    '- **Request/reply** (`contract-rtt`): an `add` request `{ a, b, note }` answered `{ sum, note }`, the request',
+    '  validated by the same zod schema everywhere. raw ws by hand (JSON.parse, switch on `type`, `safeParse`,',
+    '  `JSON.stringify({ id, data })`); wsgate: a contract gateway (`@OnMessage(contract, \'add\')` returning the',
+    '  reply); NestJS: `@SubscribeMessage(\'add\')` with `safeParse` inside, returning `{ event, data }` (no ids:',
+    '  replies matched in order); socket.io: `emitWithAck` / ack callback, WebSocket transport only. 4 connections',
+    '  × 64 requests in flight, closed loop; every reply is parsed and checked by the client.',
     '',
   );
   if (errors.length) {
@@ -203,19 +216,20 @@ function svg({ rows, info, reps, quick }) {
   const chartW = 430;
   const left = 20;
   const top = 92;
-  const rowH = 38;
+  const rowH = chartRows.some((r) => r.socketio && finite(r.socketio.ratio)) ? 52 : 38;
   const barH = 13;
   const width = left + labelW + chartW + 70;
   const height = top + chartRows.length * rowH + 40;
-  const maxRatio = Math.max(1.5, ...chartRows.flatMap((r) => [r.wsgate.ratio, r.nest?.ratio ?? 0]).filter(finite));
+  const maxRatio = Math.max(1.5, ...chartRows.flatMap((r) => [r.wsgate.ratio, r.nest?.ratio ?? 0, r.socketio?.ratio ?? 0]).filter(finite));
   const xMax = Math.min(4, Math.ceil(maxRatio * 4) / 4);
   const x = (v) => left + labelW + (Math.min(v, xMax) / xMax) * chartW;
-  const colors = { pass: '#2e7d32', fail: '#c62828', none: '#1565c0', nest: '#9e9e9e' };
+  const colors = { pass: '#2e7d32', fail: '#c62828', none: '#1565c0', nest: '#9e9e9e', socketio: '#6d4c41' };
+  const withSocketio = chartRows.some((r) => r.socketio && finite(r.socketio.ratio));
   const parts = [];
   parts.push(`<?xml version="1.0" encoding="UTF-8"?>`);
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
   parts.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
-  parts.push(`<text x="${left}" y="24" font-size="16" font-weight="bold">wsgate and NestJS platform-ws, as a ratio to raw ws (1.00 = raw ws)</text>`);
+  parts.push(`<text x="${left}" y="24" font-size="16" font-weight="bold">wsgate and NestJS platform-ws${withSocketio ? ' (and socket.io)' : ''}, as a ratio to raw ws (1.00 = raw ws)</text>`);
   parts.push(
     `<text x="${left}" y="44" fill="#444">${esc(`${quick ? 'quick run' : 'full run'}, median of ${reps} per-repetition ratio${reps > 1 ? 's' : ''} · ${info.date.slice(0, 10)} · ${info.nproc} CPUs, ${info.cpu} · Node ${info.node}`)}</text>`,
   );
@@ -225,9 +239,10 @@ function svg({ rows, info, reps, quick }) {
     ['wsgate, over budget', colors.fail],
     ['wsgate, no budget', colors.none],
     ['NestJS', colors.nest],
+    ...(withSocketio ? [['socket.io', colors.socketio]] : []),
   ];
   legend.forEach(([text, color], i) => {
-    const lx = left + i * 175;
+    const lx = left + i * (withSocketio ? 140 : 175);
     parts.push(`<rect x="${lx}" y="56" width="12" height="12" fill="${color}"/><text x="${lx + 17}" y="66">${esc(text)}</text>`);
   });
   parts.push(`<text x="${left + labelW + chartW + 4}" y="66" fill="#c62828">| budget</text>`);
@@ -249,6 +264,7 @@ function svg({ rows, info, reps, quick }) {
     parts.push(`<text x="${left}" y="${y + 27}" fill="#444">${esc(`${row.metric.label} (${row.metric.better} is better)`)}</text>`);
     const bars = [[row.wsgate.ratio, row.pass === undefined ? colors.none : row.pass ? colors.pass : colors.fail]];
     if (row.nest && finite(row.nest.ratio)) bars.push([row.nest.ratio, colors.nest]);
+    if (row.socketio && finite(row.socketio.ratio)) bars.push([row.socketio.ratio, colors.socketio]);
     bars.forEach(([ratio, color], j) => {
       const by = y + j * (barH + 2);
       const x0 = x(0);
@@ -290,6 +306,9 @@ function writeReport({ outDir, benches, results, errors, info, reps, quick, seco
     nest: r.nest?.median,
     nestRatio: r.nest?.ratio,
     nestRatios: r.nest?.ratios,
+    socketio: r.socketio?.median,
+    socketioRatio: r.socketio?.ratio,
+    socketioRatios: r.socketio?.ratios,
   }));
   fs.writeFileSync(files.json, JSON.stringify({ info, reps, quick, seconds, summary, results, errors }, null, 2) + '\n');
   return { markdown: md + '\n', files };

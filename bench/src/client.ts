@@ -13,14 +13,21 @@
  *   fanout      `count` subscribers, `rounds` publishes triggered on the control port:
  *               server loop and flush time per publish, and time until every subscriber got it.
  *   heap        heap snapshots of the server before and with `count` idle connections (heap.js).
+ *   rtt         request/reply round trips (`add` requests, see common/rtt.ts): `conns` connections ×
+ *               `inflight` requests in flight, in the wire format of `flavour` (wsgate contract / raw
+ *               ws by hand: `{"type","id","data"}` → `{"id","data"}`; nest: `{"event","data"}` both
+ *               ways, in order; socketio: `emitWithAck`): round trips/s, RTT p50/p99, server CPU µs
+ *               per request. Every reply is parsed and checked (id, order and sum).
  */
 import { get } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { FANOUT_MESSAGE } from './common/harness';
+import { rttLoad, type RttFlavour } from './rtt-load';
 
 interface Options {
-  mode: 'throughput' | 'latency' | 'handshakes' | 'memory' | 'binary' | 'fanout' | 'heap';
+  mode: 'throughput' | 'latency' | 'handshakes' | 'memory' | 'binary' | 'fanout' | 'heap' | 'rtt';
+  flavour?: RttFlavour;
   dir?: string;
   name?: string;
   port: number;
@@ -374,7 +381,22 @@ async function heap() {
   return { before: before.file, after: after.file, count };
 }
 
-const modes = { throughput, latency, handshakes, memory, binary, fanout, heap };
+async function rtt() {
+  const r = await rttLoad({
+    flavour: opts.flavour ?? 'wsgate',
+    host: HOST,
+    port: opts.port,
+    path: opts.path,
+    conns: opts.conns ?? 4,
+    inflight: opts.inflight ?? 64,
+    warmupMs: opts.warmupMs ?? 1500,
+    measureMs: opts.measureMs ?? 4000,
+    stats: () => serverStats(),
+  });
+  return r;
+}
+
+const modes = { throughput, latency, handshakes, memory, binary, fanout, heap, rtt };
 
 async function main(): Promise<void> {
   const run = modes[opts.mode];
