@@ -13,20 +13,6 @@ import { onCleanup } from '../helpers/cleanup';
 import { rawRequest, upgradeHeaders } from '../helpers/http';
 import { closed, connect, nextMessage } from '../helpers/ws-client';
 
-const stats = { disposed: 0, closeHooks: 0, handlerDone: 0 };
-beforeEach(() => {
-  stats.disposed = 0;
-  stats.closeHooks = 0;
-  stats.handlerDone = 0;
-});
-
-@scoped(Lifecycle.ContainerScoped)
-class Session {
-  dispose(): void {
-    stats.disposed++;
-  }
-}
-
 /** Resolves with the error code of a TCP connect attempt ('' when it connected). */
 async function connectError(port: number): Promise<string> {
   const socket = tcpConnect(port, '127.0.0.1');
@@ -64,18 +50,22 @@ class ProbeBroker implements Broker {
 }
 
 describe('app.close({ timeout }) bounds user code', () => {
-  @Gateway('/stuck-close')
-  class StuckOnCloseGateway {
-    constructor(readonly session: Session) {}
-    @OnMessage() echo(m: string): string {
-      return m;
-    }
-    @OnClose() onClose(): Promise<void> {
-      return new Promise(() => undefined); // never settles
-    }
-  }
-
   it('resolves at the deadline while an @OnClose never settles, logs that hook, and closes its server and broker', async () => {
+    /** One per connection, with a dispose() for the connection's end to call. */
+    @scoped(Lifecycle.ContainerScoped)
+    class Session {
+      dispose(): void {}
+    }
+    @Gateway('/stuck-close')
+    class StuckOnCloseGateway {
+      constructor(readonly session: Session) {}
+      @OnMessage() echo(m: string): string {
+        return m;
+      }
+      @OnClose() onClose(): Promise<void> {
+        return new Promise(() => undefined); // never settles
+      }
+    }
     const broker = new ProbeBroker();
     const { app, port, url, logger } = await startApp([StuckOnCloseGateway], { broker, closeTimeout: 60_000 });
     const ws = await connect(url('/stuck-close'));
@@ -90,19 +80,18 @@ describe('app.close({ timeout }) bounds user code', () => {
 });
 
 describe('app.close() and handshakes held by a hook', () => {
-  let checking = 0;
-  @Gateway('/stuck-origin')
-  class StuckOriginGateway {
-    @CheckOrigin() check(): Promise<boolean> {
-      checking++;
-      return new Promise(() => undefined); // never settles
-    }
-    @OnMessage() echo(m: string): string {
-      return m;
-    }
-  }
-
   it('answers 503 to a handshake whose @CheckOrigin never settles, and closes its server', async () => {
+    let checking = 0;
+    @Gateway('/stuck-origin')
+    class StuckOriginGateway {
+      @CheckOrigin() check(): Promise<boolean> {
+        checking++;
+        return new Promise(() => undefined); // never settles
+      }
+      @OnMessage() echo(m: string): string {
+        return m;
+      }
+    }
     const { app, port } = await startApp([StuckOriginGateway], { closeTimeout: 60_000 });
     const answer = rawRequest(port, '/stuck-origin', upgradeHeaders({ Host: `127.0.0.1:${port}`, Origin: 'http://elsewhere.test' }));
     await eventually(() => checking === 1, '@CheckOrigin to be called');
@@ -112,7 +101,19 @@ describe('app.close() and handshakes held by a hook', () => {
   });
 });
 
-describe('close() during @OnClose', () => {
+/**
+ * A gateway (fresh for each call) whose @OnClose awaits its own conn.close(), with a ContainerScoped
+ * Session; observed: how many of those @OnClose hooks finished and how many sessions were disposed.
+ */
+function selfClosingFixture() {
+  const counts = { closeHooks: 0, disposed: 0 };
+  /** One per connection. */
+  @scoped(Lifecycle.ContainerScoped)
+  class Session {
+    dispose(): void {
+      counts.disposed++;
+    }
+  }
   @Gateway('/self-close')
   class SelfClosingGateway {
     constructor(
@@ -124,20 +125,26 @@ describe('close() during @OnClose', () => {
     }
     @OnClose() async onClose(): Promise<void> {
       await this.conn.close(); // tornado: a no-op once closed
-      stats.closeHooks++;
+      counts.closeHooks++;
     }
   }
+  return { SelfClosingGateway, counts };
+}
+
+describe('close() during @OnClose', () => {
 
   it('resolves at once: the connection is uncounted, its container disposed, and its maxConnections slot freed', async () => {
+    const { SelfClosingGateway, counts } = selfClosingFixture();
     const { app, port, url } = await startApp([SelfClosingGateway], { maxConnections: 1, closeTimeout: 60_000 });
     const first = await connect(url('/self-close'));
     first.close(1000);
-    await eventually(() => stats.closeHooks === 1, '@OnClose to finish');
-    await eventually(() => app.connectionCount === 0 && stats.disposed === 1, 'the connection uncounted and disposed');
+    await eventually(() => counts.closeHooks === 1, '@OnClose to finish');
+    await eventually(() => app.connectionCount === 0 && counts.disposed === 1, 'the connection uncounted and disposed');
     expect((await rawRequest(port, '/self-close', upgradeHeaders({ Host: `127.0.0.1:${port}` }))).status).toBe(101);
   });
 
   it('lets app.close() finish without waiting for its timeout', async () => {
+    const { SelfClosingGateway, counts } = selfClosingFixture();
     const { app, url } = await startApp([SelfClosingGateway], { closeTimeout: 60_000 });
     const ws = await connect(url('/self-close'));
     const end = closed(ws);
@@ -145,43 +152,50 @@ describe('close() during @OnClose', () => {
     void app.close().then(() => (done = true));
     expect(await end).toEqual({ code: 1001, reason: 'Going Away' });
     await eventually(() => done, 'app.close() to resolve (its timeout is 60 s)');
-    expect(stats.closeHooks).toBe(1);
-    expect(stats.disposed).toBe(1);
+    expect(counts.closeHooks).toBe(1);
+    expect(counts.disposed).toBe(1);
   });
 });
 
 describe('app.close() awaited inside a handler', () => {
-  let current: App | undefined;
-
-  @Gateway('/shutdown')
-  class ShutdownGateway {
-    constructor(readonly session: Session) {}
-    @OnMessage() async stop(): Promise<void> {
-      await current!.close();
-      stats.handlerDone++;
-    }
-  }
-
   it("resolves once every connection ended, without waiting for the disposal of the handler's own connection", async () => {
-    const { app, url } = await startApp([ShutdownGateway], { closeTimeout: 60_000 });
+    let current: App | undefined;
+    let disposed = 0;
+    let handlerDone = 0;
+    /** One per connection. */
+    @scoped(Lifecycle.ContainerScoped)
+    class Session {
+      dispose(): void {
+        disposed++;
+      }
+    }
+    @Gateway('/shutdown')
+    class ClosesAppInHandlerGateway {
+      constructor(readonly session: Session) {}
+      @OnMessage() async stop(): Promise<void> {
+        await current!.close();
+        handlerDone++;
+      }
+    }
+    const { app, url } = await startApp([ClosesAppInHandlerGateway], { closeTimeout: 60_000 });
     current = app;
     const caller = await connect(url('/shutdown'));
     const other = await connect(url('/shutdown'));
     const ends = [closed(caller), closed(other)];
     caller.send('stop');
     // Before, the handler waited for its own connection's disposal, which waited for the handler: 60 s.
-    await eventually(() => stats.handlerDone === 1, 'the handler to get past app.close()');
+    await eventually(() => handlerDone === 1, 'the handler to get past app.close()');
     expect(await Promise.all(ends)).toEqual([
       { code: 1001, reason: 'Going Away' },
       { code: 1001, reason: 'Going Away' },
     ]);
-    await eventually(() => stats.disposed === 2, "the handler's container disposed after it returned");
+    await eventually(() => disposed === 2, "the handler's container disposed after it returned");
   });
 });
 
 describe('listen() that fails', () => {
   @Gateway('/plain')
-  class PlainGateway {
+  class EchoGateway {
     @OnMessage() echo(m: string): string {
       return m;
     }
@@ -189,7 +203,7 @@ describe('listen() that fails', () => {
 
   it('leaves the app as it was when the broker cannot connect: a second listen() starts the broker again and serves', async () => {
     const broker = new ProbeBroker(true);
-    const app = createApp({ gateways: [PlainGateway], broker, logger: memoryLogger() });
+    const app = createApp({ gateways: [EchoGateway], broker, logger: memoryLogger() });
     onCleanup(() => app.close());
     await expect(app.listen(0, '127.0.0.1')).rejects.toThrow(BrokerError);
     // Not "already listening", and not the first start's failure kept: the broker is asked again.
@@ -205,7 +219,7 @@ describe('listen() that fails', () => {
     onCleanup(() => new Promise((resolve) => taken.close(resolve)));
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const { port: busy } = taken.address() as AddressInfo;
-    const app = createApp({ gateways: [PlainGateway], logger: memoryLogger() });
+    const app = createApp({ gateways: [EchoGateway], logger: memoryLogger() });
     onCleanup(() => app.close());
     await expect(app.listen(busy, '127.0.0.1')).rejects.toThrow(/EADDRINUSE/);
     const { port } = await app.listen(0, '127.0.0.1');

@@ -4,82 +4,74 @@ import { startApp } from '../helpers/app';
 import { eventually } from '../helpers/eventually';
 import { collect, connect, nextMessage } from '../helpers/ws-client';
 
-let sessionIds = 0;
-let disposals = 0;
+/**
+ * A gateway that answers each message with what it was injected with: its Session, the Session an
+ * Auditor (which also depends on it) got, and a @singleton() counter shared by every connection.
+ * Fresh for each call, with the gateway instances it constructed.
+ */
+function injectionReportFixture() {
+  const instances = new Set<object>();
+  let sessions = 0;
 
-/** One per connection: disposed when the connection's container is. */
-@scoped(Lifecycle.ContainerScoped)
-class Session {
-  readonly id = ++sessionIds;
-  dispose(): void {
-    disposals++;
+  /** One per connection. */
+  @scoped(Lifecycle.ContainerScoped)
+  class Session {
+    readonly id = ++sessions;
   }
-}
 
-@singleton()
-class SharedCounter {
-  count = 0;
-}
-
-/** Depends on the Session too: must get the same one as the gateway. */
-@injectable()
-class Auditor {
-  constructor(readonly session: Session) {}
-}
-
-const gatewayInstances = new Set<object>();
-
-@Gateway('/di')
-class DiGateway {
-  constructor(
-    private readonly conn: Connection,
-    private readonly session: Session,
-    private readonly auditor: Auditor,
-    private readonly counter: SharedCounter,
-  ) {
-    gatewayInstances.add(this);
+  @singleton()
+  class SharedCounter {
+    count = 0;
   }
-  @OnMessage() message(): object {
-    this.counter.count++;
-    return {
-      session: this.session.id,
-      auditorSession: this.auditor.session.id,
-      count: this.counter.count,
-      sameConn: this.conn.request.url === '/di',
-    };
+
+  /** Depends on the Session too: must get the same one as the gateway. */
+  @injectable()
+  class Auditor {
+    constructor(readonly session: Session) {}
   }
-}
 
-@Gateway('/count')
-class CountingGateway {
-  constructor(readonly session: Session) {}
-  @OnMessage() message(): void {}
-}
-
-const GREETING = Symbol('greeting');
-@Gateway('/custom-container')
-class CustomContainerGateway {
-  constructor(@inject(GREETING) private readonly greeting: string) {}
-  @OnMessage() message(m: string): string {
-    return `${this.greeting} ${m}`;
+  @Gateway('/di')
+  class ReportsInjectionsGateway {
+    constructor(
+      private readonly conn: Connection,
+      private readonly session: Session,
+      private readonly auditor: Auditor,
+      private readonly counter: SharedCounter,
+    ) {
+      instances.add(this);
+    }
+    @OnMessage() message(): object {
+      this.counter.count++;
+      return {
+        session: this.session.id,
+        auditorSession: this.auditor.session.id,
+        count: this.counter.count,
+        sameConn: this.conn.request.url === '/di',
+      };
+    }
   }
+  return { ReportsInjectionsGateway, instances };
 }
 
-const closedIds: number[] = [];
-@Gateway('/close-sees-services')
-class CloseSeesServicesGateway {
-  constructor(private readonly session: Session) {}
-  @OnMessage() message(): void {}
-  @OnClose() onClose(): void {
-    closedIds.push(this.session.id);
+/** A gateway that only takes a Session (fresh for each call), with the ids of the disposed sessions. */
+function sessionCountingFixture() {
+  const disposed: number[] = [];
+  let sessions = 0;
+  /** One per connection: disposed when the connection's container is. */
+  @scoped(Lifecycle.ContainerScoped)
+  class Session {
+    readonly id = ++sessions;
+    dispose(): void {
+      disposed.push(this.id);
+    }
   }
+  @Gateway('/count')
+  class TakesSessionGateway {
+    constructor(readonly session: Session) {}
+    @OnMessage() message(): void {}
+  }
+  return { TakesSessionGateway, disposed };
 }
-
-beforeEach(() => {
-  gatewayInstances.clear();
-  disposals = 0;
-  closedIds.length = 0;
-});
 
 async function ask(url: string): Promise<{ session: number; auditorSession: number; count: number; sameConn: boolean }[]> {
   const ws = await connect(url);
@@ -93,10 +85,11 @@ async function ask(url: string): Promise<{ session: number; auditorSession: numb
 
 describe('dependency injection per connection', () => {
   it('creates one gateway instance per connection, with ContainerScoped services shared within it and not across', async () => {
-    const { url } = await startApp([DiGateway]);
+    const { ReportsInjectionsGateway, instances } = injectionReportFixture();
+    const { url } = await startApp([ReportsInjectionsGateway]);
     const [a1, a2] = await ask(url('/di'));
     const [b1] = await ask(url('/di'));
-    expect(gatewayInstances.size).toBe(2);
+    expect(instances.size).toBe(2);
     expect(a1.session).toBe(a2.session);
     expect(a1.auditorSession).toBe(a1.session);
     expect(b1.session).not.toBe(a1.session);
@@ -107,16 +100,36 @@ describe('dependency injection per connection', () => {
   });
 
   it('disposes the per-connection services after @OnClose, which can still use them', async () => {
-    const { url, app } = await startApp([CloseSeesServicesGateway]);
+    const disposed: number[] = [];
+    const closedIds: number[] = [];
+    let sessions = 0;
+    /** One per connection: disposed when the connection's container is. */
+    @scoped(Lifecycle.ContainerScoped)
+    class Session {
+      readonly id = ++sessions;
+      dispose(): void {
+        disposed.push(this.id);
+      }
+    }
+    @Gateway('/close-sees-services')
+    class UsesSessionOnCloseGateway {
+      constructor(private readonly session: Session) {}
+      @OnMessage() message(): void {}
+      @OnClose() onClose(): void {
+        closedIds.push(this.session.id);
+      }
+    }
+    const { url, app } = await startApp([UsesSessionOnCloseGateway]);
     const ws = await connect(url('/close-sees-services'));
     ws.close();
-    await eventually(() => disposals === 1, 'dispose()');
+    await eventually(() => disposed.length === 1, 'dispose()');
     expect(closedIds).toHaveLength(1);
     expect(app.connectionCount).toBe(0);
   });
 
   it('leaves connectionCount 0 and dispose() called 1,000 times after 1,000 connections', async () => {
-    const { url, app } = await startApp([CountingGateway]);
+    const { TakesSessionGateway, disposed } = sessionCountingFixture();
+    const { url, app } = await startApp([TakesSessionGateway]);
     const total = 1000;
     const batch = 50;
     for (let i = 0; i < total; i += batch) {
@@ -127,22 +140,32 @@ describe('dependency injection per connection', () => {
         else ws.terminate(); // half clean closes, half TCP resets
       }
     }
-    await eventually(() => app.connectionCount === 0 && disposals === total, 'every connection ended and disposed', 15000);
-    expect(disposals).toBe(total);
+    await eventually(() => app.connectionCount === 0 && disposed.length === total, 'every connection ended and disposed', 15000);
+    expect(disposed).toHaveLength(total);
   });
 
   it('resolves gateways from the container given to createApp', async () => {
+    const GREETING = Symbol('greeting');
+    @Gateway('/custom-container')
+    class GreetsFromContainerGateway {
+      constructor(@inject(GREETING) private readonly greeting: string) {}
+      @OnMessage() message(m: string): string {
+        return `${this.greeting} ${m}`;
+      }
+    }
     const child = rootContainer.createChildContainer();
     child.register(GREETING, { useValue: 'Hi' });
-    const { url } = await startApp([CustomContainerGateway], { container: child });
+    const { url } = await startApp([GreetsFromContainerGateway], { container: child });
     const ws = await connect(url('/custom-container'));
     ws.send('there');
     expect((await nextMessage(ws)).data).toBe('Hi there');
   });
 
   it('runs two apps side by side in one process, each with its own connections', async () => {
-    const one = await startApp([DiGateway]);
-    const two = await startApp([CountingGateway]);
+    const { ReportsInjectionsGateway } = injectionReportFixture();
+    const { TakesSessionGateway } = sessionCountingFixture();
+    const one = await startApp([ReportsInjectionsGateway]);
+    const two = await startApp([TakesSessionGateway]);
     await connect(one.url('/di'));
     await connect(two.url('/count'));
     await connect(two.url('/count'));

@@ -21,53 +21,49 @@ import { closed, collect, connect } from '../helpers/ws-client';
 const PAYLOAD = Buffer.alloc(512 * 1024, 7);
 const SLACK_MS = 2000;
 
-const stats = {
-  gateways: [] as BulkGateway[],
-  closes: 0,
-  disposed: 0,
-  flushed: 0,
-  failed: 0,
-};
+/**
+ * A gateway (fresh for each call) that echoes, and can start a large write without awaiting it,
+ * with its ContainerScoped Session whose disposal takes a turn of the event loop, as closing a
+ * resource would. Observed: the gateways whose @OnOpen ran, and counts of @OnClose runs, disposed
+ * sessions and writes that flushed or failed.
+ */
+function bulkWriterFixture() {
+  const opened: BulkWriterGateway[] = [];
+  const counts = { closes: 0, disposed: 0, flushed: 0, failed: 0 };
 
-beforeEach(() => {
-  stats.gateways = [];
-  stats.closes = 0;
-  stats.disposed = 0;
-  stats.flushed = 0;
-  stats.failed = 0;
-});
+  /** One per connection. */
+  @scoped(Lifecycle.ContainerScoped)
+  class Session {
+    async dispose(): Promise<void> {
+      await new Promise((resolve) => setImmediate(resolve));
+      counts.disposed++;
+    }
+  }
 
-/** One per connection; its disposal takes a turn of the event loop, as closing a resource would. */
-@scoped(Lifecycle.ContainerScoped)
-class Session {
-  async dispose(): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve));
-    stats.disposed++;
+  @Gateway('/bulk')
+  class BulkWriterGateway {
+    constructor(
+      readonly conn: Connection,
+      readonly session: Session,
+    ) {}
+    @OnOpen() open(): void {
+      opened.push(this);
+    }
+    @OnMessage() onMessage(m: string): string {
+      return m;
+    }
+    /** Starts a large write without awaiting it. */
+    startWrite(): void {
+      this.conn.writeMessage(PAYLOAD).then(
+        () => counts.flushed++,
+        () => counts.failed++,
+      );
+    }
+    @OnClose() onClose(): void {
+      counts.closes++;
+    }
   }
-}
-
-@Gateway('/bulk')
-class BulkGateway {
-  constructor(
-    readonly conn: Connection,
-    readonly session: Session,
-  ) {}
-  @OnOpen() open(): void {
-    stats.gateways.push(this);
-  }
-  @OnMessage() onMessage(m: string): string {
-    return m;
-  }
-  /** Starts a large write without awaiting it. */
-  startWrite(): void {
-    this.conn.writeMessage(PAYLOAD).then(
-      () => stats.flushed++,
-      () => stats.failed++,
-    );
-  }
-  @OnClose() onClose(): void {
-    stats.closes++;
-  }
+  return { BulkWriterGateway, opened, counts };
 }
 
 /** Resolves with the error code of a TCP connect attempt ('' when it connected). */
@@ -84,19 +80,20 @@ async function connectError(port: number): Promise<string> {
 
 describe('app.close()', () => {
   it('closes 100 connections with writes in flight: each client gets its full message, then 1001 Going Away', async () => {
-    const { app, port, url, logger } = await startApp([BulkGateway]);
+    const { BulkWriterGateway, opened, counts } = bulkWriterFixture();
+    const { app, port, url, logger } = await startApp([BulkWriterGateway]);
     const clients = await Promise.all(Array.from({ length: 100 }, () => connect(url('/bulk'))));
-    await eventually(() => stats.gateways.length === 100, '100 @OnOpen');
+    await eventually(() => opened.length === 100, '100 @OnOpen');
     expect(app.connectionCount).toBe(100);
     // Clients stop reading, so the writes cannot all be flushed and the close handshake cannot finish yet.
     for (const ws of clients) ws.pause();
     const ends = clients.map((ws) => closed(ws));
 
-    for (const g of stats.gateways) g.startWrite();
+    for (const g of opened) g.startWrite();
     const started = performance.now();
     const closing = app.close();
-    const buffered = stats.gateways.filter((g) => g.conn.bufferedAmount > 0).length;
-    expect(stats.flushed).toBe(0); // every write is still in flight
+    const buffered = opened.filter((g) => g.conn.bufferedAmount > 0).length;
+    expect(counts.flushed).toBe(0); // every write is still in flight
 
     // While closing, new upgrades are refused.
     const refused = await rawRequest(port, '/bulk', upgradeHeaders({ Host: `127.0.0.1:${port}` }));
@@ -113,10 +110,10 @@ describe('app.close()', () => {
       expect(messages).toHaveLength(1);
       expect(Buffer.isBuffer(messages[0]) && messages[0].equals(PAYLOAD)).toBe(true); // (toEqual on 512 KiB is very slow)
     }
-    expect(stats.flushed).toBe(100);
-    expect(stats.failed).toBe(0);
-    expect(stats.closes).toBe(100);
-    expect(stats.disposed).toBe(100); // awaited by close(), not merely started
+    expect(counts.flushed).toBe(100);
+    expect(counts.failed).toBe(0);
+    expect(counts.closes).toBe(100);
+    expect(counts.disposed).toBe(100); // awaited by close(), not merely started
     expect(app.connectionCount).toBe(0);
     expect(await connectError(port)).toBe('ECONNREFUSED');
     expect(logger.errors).toEqual([]);
@@ -124,15 +121,16 @@ describe('app.close()', () => {
   });
 
   it('flushes a write still buffered in user space (bufferedAmount > 0) before the close frame', async () => {
-    const { app, url } = await startApp([BulkGateway]);
+    const { BulkWriterGateway, opened } = bulkWriterFixture();
+    const { app, url } = await startApp([BulkWriterGateway]);
     const ws = await connect(url('/bulk'));
-    await eventually(() => stats.gateways.length === 1, '@OnOpen');
+    await eventually(() => opened.length === 1, '@OnOpen');
     ws.pause();
     const end = closed(ws);
     const huge = Buffer.alloc(32 * 1024 * 1024, 3); // more than the kernel's socket buffers take
-    const write = stats.gateways[0].conn.writeMessage(huge);
+    const write = opened[0].conn.writeMessage(huge);
     const closing = app.close();
-    const buffered = stats.gateways[0].conn.bufferedAmount;
+    const buffered = opened[0].conn.bufferedAmount;
     expect(buffered).toBeGreaterThan(0);
     ws.resume();
     expect(await end).toEqual({ code: 1001, reason: 'Going Away' });
@@ -144,16 +142,18 @@ describe('app.close()', () => {
   });
 
   it('sends the given code and reason', async () => {
-    const { app, url } = await startApp([BulkGateway]);
+    const { BulkWriterGateway, counts } = bulkWriterFixture();
+    const { app, url } = await startApp([BulkWriterGateway]);
     const ws = await connect(url('/bulk'));
     const end = closed(ws);
     await app.close({ code: 1012, reason: 'Service Restart' });
     expect(await end).toEqual({ code: 1012, reason: 'Service Restart' });
-    expect(stats.closes).toBe(1);
+    expect(counts.closes).toBe(1);
   });
 
   it('cuts a peer that ignores the close frame after `timeout`, runs its @OnClose, and resolves', async () => {
-    const { app, port } = await startApp([BulkGateway], { closeTimeout: 60_000 });
+    const { BulkWriterGateway, counts } = bulkWriterFixture();
+    const { app, port } = await startApp([BulkWriterGateway], { closeTimeout: 60_000 });
     const peer = await RawPeer.open(port, '/bulk'); // never answers the close frame
     const polite = await connect(`ws://127.0.0.1:${port}/bulk`);
     const politeEnd = closed(polite);
@@ -165,13 +165,14 @@ describe('app.close()', () => {
     expect(await politeEnd).toEqual({ code: 1001, reason: 'Going Away' });
     expect(elapsed).toBeGreaterThanOrEqual(200 - 2);
     expect(elapsed).toBeLessThan(200 + SLACK_MS);
-    expect(stats.closes).toBe(2);
-    expect(stats.disposed).toBe(2);
+    expect(counts.closes).toBe(2);
+    expect(counts.disposed).toBe(2);
     expect(app.connectionCount).toBe(0);
   });
 
   it("`timeout` defaults to the app's closeTimeout", async () => {
-    const { app, port } = await startApp([BulkGateway], { closeTimeout: 300 });
+    const { BulkWriterGateway } = bulkWriterFixture();
+    const { app, port } = await startApp([BulkWriterGateway], { closeTimeout: 300 });
     const peer = await RawPeer.open(port, '/bulk');
     const started = performance.now();
     await app.close();
@@ -183,7 +184,8 @@ describe('app.close()', () => {
   });
 
   it('is idempotent: every call returns the same promise', async () => {
-    const { app, url } = await startApp([BulkGateway]);
+    const { BulkWriterGateway, counts } = bulkWriterFixture();
+    const { app, url } = await startApp([BulkWriterGateway]);
     const ws = await connect(url('/bulk'));
     const end = closed(ws);
     const first = app.close();
@@ -191,11 +193,12 @@ describe('app.close()', () => {
     await first;
     expect(app.close()).toBe(first);
     expect((await end).code).toBe(1001);
-    expect(stats.closes).toBe(1);
+    expect(counts.closes).toBe(1);
   });
 
   it('rejects invalid options with RangeError and stays open and closable', async () => {
-    const { app, url } = await startApp([BulkGateway]);
+    const { BulkWriterGateway } = bulkWriterFixture();
+    const { app, url } = await startApp([BulkWriterGateway]);
     const ws = await connect(url('/bulk'));
     await expect(app.close({ code: 1005 })).rejects.toThrow(RangeError);
     await expect(app.close({ reason: 'x'.repeat(124) })).rejects.toThrow(RangeError);
@@ -209,8 +212,9 @@ describe('app.close()', () => {
   });
 
   it("leaves a server given to attach() open (only listen()'s server is closed) and stops serving upgrades on it", async () => {
+    const { BulkWriterGateway } = bulkWriterFixture();
     const logger = memoryLogger();
-    const app = createApp({ gateways: [BulkGateway], logger });
+    const app = createApp({ gateways: [BulkWriterGateway], logger });
     onCleanup(() => app.close());
     const server: Server = createServer((_req, res) => res.end('still serving'));
     onCleanup(async () => {

@@ -30,74 +30,84 @@ interface Seen {
   code?: number;
   reason?: string;
 }
-const seen: Seen[] = [];
 
-/** The command set of peers/tornado_server.py, served by wsgate. */
-abstract class PeerCommands {
-  private readonly pings: string[] = [];
-  private readonly pongs: string[] = [];
-  constructor(protected readonly conn: Connection) {}
+/**
+ * The gateways of one client run (fresh for each call), with what they saw: /echo (permessage-deflate
+ * from the app's `compression: {}`) and /plain (compression: false), both serving the command set of
+ * peers/tornado_server.py.
+ */
+function peerCommandsFixture() {
+  const seen: Seen[] = [];
 
-  private get path(): string {
-    return this.conn.request.url ?? '?';
-  }
+  /** The command set of peers/tornado_server.py, served by wsgate. */
+  abstract class PeerCommands {
+    private readonly pings: string[] = [];
+    private readonly pongs: string[] = [];
+    constructor(protected readonly conn: Connection) {}
 
-  @Subprotocol() select(offered: string[]): string | null {
-    seen.push({ path: this.path, type: 'offered', offered });
-    return offered.includes('v2') ? 'v2' : null;
-  }
-
-  @OnOpen() open(): void {
-    seen.push({ path: this.path, type: 'open', subprotocol: this.conn.selectedSubprotocol });
-  }
-
-  @OnMessage() async onMessage(m: IncomingMessage): Promise<unknown> {
-    if (typeof m === 'string') {
-      const close = /^close:(\d+):(.*)$/.exec(m);
-      if (close) {
-        await this.conn.close(Number(close[1]), close[2]);
-        seen.push({ path: this.path, type: 'closeResolved' });
-        return undefined;
-      }
-      if (m.startsWith('ping:')) {
-        this.conn.ping(m.slice('ping:'.length));
-        return `pinged:${m.slice('ping:'.length)}`;
-      }
-      if (m === 'pings') return JSON.stringify(this.pings);
-      if (m === 'pongs') return JSON.stringify(this.pongs);
-      if (m === 'json') return { hello: 'world', n: 42, list: [1, 2, 3] };
+    private get path(): string {
+      return this.conn.request.url ?? '?';
     }
-    return m;
+
+    @Subprotocol() select(offered: string[]): string | null {
+      seen.push({ path: this.path, type: 'offered', offered });
+      return offered.includes('v2') ? 'v2' : null;
+    }
+
+    @OnOpen() open(): void {
+      seen.push({ path: this.path, type: 'open', subprotocol: this.conn.selectedSubprotocol });
+    }
+
+    @OnMessage() async onMessage(m: IncomingMessage): Promise<unknown> {
+      if (typeof m === 'string') {
+        const close = /^close:(\d+):(.*)$/.exec(m);
+        if (close) {
+          await this.conn.close(Number(close[1]), close[2]);
+          seen.push({ path: this.path, type: 'closeResolved' });
+          return undefined;
+        }
+        if (m.startsWith('ping:')) {
+          this.conn.ping(m.slice('ping:'.length));
+          return `pinged:${m.slice('ping:'.length)}`;
+        }
+        if (m === 'pings') return JSON.stringify(this.pings);
+        if (m === 'pongs') return JSON.stringify(this.pongs);
+        if (m === 'json') return { hello: 'world', n: 42, list: [1, 2, 3] };
+      }
+      return m;
+    }
+
+    @OnPing() onPing(data: Buffer): void {
+      this.pings.push(data.toString('utf8'));
+      seen.push({ path: this.path, type: 'ping', data: data.toString('utf8') });
+    }
+
+    @OnPong() onPong(data: Buffer): void {
+      this.pongs.push(data.toString('utf8'));
+      seen.push({ path: this.path, type: 'pong', data: data.toString('utf8') });
+    }
+
+    @OnClose() onClose(): void {
+      seen.push({ path: this.path, type: 'close', code: this.conn.closeCode, reason: this.conn.closeReason });
+    }
   }
 
-  @OnPing() onPing(data: Buffer): void {
-    this.pings.push(data.toString('utf8'));
-    seen.push({ path: this.path, type: 'ping', data: data.toString('utf8') });
+  /** permessage-deflate comes from the app's `compression: {}`. */
+  @Gateway('/echo')
+  class EchoGateway extends PeerCommands {
+    constructor(conn: Connection) {
+      super(conn);
+    }
   }
 
-  @OnPong() onPong(data: Buffer): void {
-    this.pongs.push(data.toString('utf8'));
-    seen.push({ path: this.path, type: 'pong', data: data.toString('utf8') });
+  @Gateway('/plain', { compression: false })
+  class UncompressedGateway extends PeerCommands {
+    constructor(conn: Connection) {
+      super(conn);
+    }
   }
 
-  @OnClose() onClose(): void {
-    seen.push({ path: this.path, type: 'close', code: this.conn.closeCode, reason: this.conn.closeReason });
-  }
-}
-
-/** permessage-deflate comes from the app's `compression: {}`. */
-@Gateway('/echo')
-class EchoGateway extends PeerCommands {
-  constructor(conn: Connection) {
-    super(conn);
-  }
-}
-
-@Gateway('/plain', { compression: false })
-class PlainGateway extends PeerCommands {
-  constructor(conn: Connection) {
-    super(conn);
-  }
+  return { EchoGateway, UncompressedGateway, seen };
 }
 
 /** What both client scripts print (see peers/websockets_client.py). */
@@ -117,10 +127,10 @@ describe.each([
   let app: App;
   let result: ClientResult;
   const logger = memoryLogger();
+  const { EchoGateway, UncompressedGateway, seen } = peerCommandsFixture();
 
   beforeAll(async () => {
-    seen.length = 0;
-    app = createApp({ gateways: [EchoGateway, PlainGateway], compression: {}, logger });
+    app = createApp({ gateways: [EchoGateway, UncompressedGateway], compression: {}, logger });
     const { port } = (await app.listen(0, '127.0.0.1')) as AddressInfo;
     ({ result } = await runPeerClient<ClientResult>(script, [`ws://127.0.0.1:${port}`]));
     // Every connection the script opened has ended on the server too.

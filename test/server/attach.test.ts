@@ -16,18 +16,15 @@ import { rawRequest, upgradeHeaders } from '../helpers/http';
 import { trickle } from '../helpers/slowloris';
 import { connect, nextMessage } from '../helpers/ws-client';
 
-@Gateway('/a')
-class AGateway {
-  @OnMessage() echo(m: string): string {
-    return `a: ${m}`;
+/** A gateway (fresh for each call) on /<name> that answers each message prefixed with "<name>: ". */
+function prefixingEchoGateway(name: 'a' | 'b') {
+  @Gateway(`/${name}`)
+  class PrefixingEchoGateway {
+    @OnMessage() echo(m: string): string {
+      return `${name}: ${m}`;
+    }
   }
-}
-
-@Gateway('/b')
-class BGateway {
-  @OnMessage() echo(m: string): string {
-    return `b: ${m}`;
-  }
+  return PrefixingEchoGateway;
 }
 
 function makeApp(gateway: new () => object, options: { handshakeTimeout?: number } = {}): App {
@@ -55,8 +52,8 @@ async function echoes(url: string, text: string): Promise<string> {
 describe('attach() on a shared server', () => {
   it('serves two apps on different paths, and the last of them answers 404 for a path neither serves', async () => {
     const server = createServer();
-    makeApp(AGateway).attach(server);
-    makeApp(BGateway).attach(server);
+    makeApp(prefixingEchoGateway('a')).attach(server);
+    makeApp(prefixingEchoGateway('b')).attach(server);
     const port = await listen(server);
     expect(await echoes(`ws://127.0.0.1:${port}/a`, 'hi')).toBe('a: hi');
     expect(await echoes(`ws://127.0.0.1:${port}/b`, 'hi')).toBe('b: hi');
@@ -73,7 +70,7 @@ describe('attach() on a shared server', () => {
     const raw = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
       if (req.url === '/raw') wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     };
-    const app = makeApp(AGateway);
+    const app = makeApp(prefixingEchoGateway('a'));
     if (order === 'before') server.on('upgrade', raw);
     app.attach(server);
     if (order === 'after') server.on('upgrade', raw);
@@ -85,7 +82,7 @@ describe('attach() on a shared server', () => {
 
 describe('app.handleUpgrade() (noServer)', () => {
   it('returns false and leaves the socket untouched for a path no gateway serves, true and answers for its own', async () => {
-    const app = makeApp(AGateway);
+    const app = makeApp(prefixingEchoGateway('a'));
     const untouched: boolean[] = [];
     const server = createServer();
     server.on('upgrade', (req: IncomingMessage, socket: Duplex & { bytesWritten?: number }, head: Buffer) => {
@@ -104,7 +101,7 @@ describe('handshakeTimeout on attached servers', () => {
   it('cuts a slowloris upgrade to a server given to attach() before it listens', async () => {
     const handshakeTimeout = 300;
     const server = createServer(); // Node's defaults: 60 s for headers, checked every 30 s
-    makeApp(AGateway, { handshakeTimeout }).attach(server);
+    makeApp(prefixingEchoGateway('a'), { handshakeTimeout }).attach(server);
     const port = await listen(server);
     const { received, elapsedMs } = await trickle(port, 25, 400, '/a'); // up to 10 s
     expect(received === '' || received.startsWith('HTTP/1.1 408')).toBe(true);

@@ -7,38 +7,32 @@ import { Gateway, OnMessage, Subprotocol } from '../../src';
 import { startApp } from '../helpers/app';
 import { rawRequest, upgradeHeaders } from '../helpers/http';
 
-@Gateway('/plain')
-class PlainGateway {
-  @OnMessage() echo(m: string): string {
-    return m;
+/** An echo gateway on /plain (fresh for each call). */
+function echoGateway() {
+  @Gateway('/plain')
+  class EchoGateway {
+    @OnMessage() echo(m: string): string {
+      return m;
+    }
   }
+  return EchoGateway;
 }
 
-let offers: string[][] = [];
-
-@Gateway('/none-selected')
-class EmptyAnswerGateway {
-  @Subprotocol() select(offered: string[]): string {
-    offers.push(offered);
-    return '';
+/** A gateway (fresh for each call) whose @Subprotocol selects the first offer, with the offers it saw. */
+function firstOfferFixture() {
+  const offers: string[][] = [];
+  @Gateway('/first')
+  class FirstOfferGateway {
+    @Subprotocol() select(offered: string[]): string | null {
+      offers.push(offered);
+      return offered[0] ?? null;
+    }
+    @OnMessage() echo(m: string): string {
+      return m;
+    }
   }
-  @OnMessage() echo(m: string): string {
-    return m;
-  }
+  return { FirstOfferGateway, offers };
 }
-
-@Gateway('/first')
-class FirstOfferGateway {
-  @Subprotocol() select(offered: string[]): string | null {
-    offers.push(offered);
-    return offered[0] ?? null;
-  }
-  @OnMessage() echo(m: string): string {
-    return m;
-  }
-}
-
-beforeEach(() => (offers = []));
 
 describe('default origin rule', () => {
   it.each([
@@ -48,7 +42,7 @@ describe('default origin rule', () => {
     ['example.com', 'http://example.com:80'],
     ['example.com', 'null'],
   ])('refuses Host %s with Origin %s (403), as tornado does', async (host, origin) => {
-    const { port } = await startApp([PlainGateway]);
+    const { port } = await startApp([echoGateway()]);
     expect((await rawRequest(port, '/plain', upgradeHeaders({ Host: host, Origin: origin }))).status).toBe(403);
   });
 
@@ -57,13 +51,24 @@ describe('default origin rule', () => {
     ['Example.COM:8080', 'https://EXAMPLE.com:8080'],
     ['example.com', 'https://example.com/'],
   ])('accepts Host %s with Origin %s (101)', async (host, origin) => {
-    const { port } = await startApp([PlainGateway]);
+    const { port } = await startApp([echoGateway()]);
     expect((await rawRequest(port, '/plain', upgradeHeaders({ Host: host, Origin: origin }))).status).toBe(101);
   });
 });
 
 describe('subprotocols read as tornado reads them', () => {
   it("selects none when @Subprotocol returns '' (101 without Sec-WebSocket-Protocol)", async () => {
+    const offers: string[][] = [];
+    @Gateway('/none-selected')
+    class EmptyAnswerGateway {
+      @Subprotocol() select(offered: string[]): string {
+        offers.push(offered);
+        return '';
+      }
+      @OnMessage() echo(m: string): string {
+        return m;
+      }
+    }
     const { port, logger } = await startApp([EmptyAnswerGateway]);
     const answer = await rawRequest(port, '/none-selected', upgradeHeaders({ 'Sec-WebSocket-Protocol': 'chat' }));
     expect(answer.status).toBe(101);
@@ -73,7 +78,8 @@ describe('subprotocols read as tornado reads them', () => {
   });
 
   it('answers 101 with none selected to an offer made only of empty elements, and @Subprotocol sees []', async () => {
-    const { port } = await startApp([FirstOfferGateway, PlainGateway]);
+    const { FirstOfferGateway, offers } = firstOfferFixture();
+    const { port } = await startApp([FirstOfferGateway, echoGateway()]);
     const answer = await rawRequest(port, '/first', upgradeHeaders({ 'Sec-WebSocket-Protocol': ',,,' }));
     expect(answer.status).toBe(101);
     expect(answer.headers['sec-websocket-protocol']).toBeUndefined();
@@ -82,6 +88,7 @@ describe('subprotocols read as tornado reads them', () => {
   });
 
   it('ignores empty elements between offers and selects from the rest', async () => {
+    const { FirstOfferGateway, offers } = firstOfferFixture();
     const { port } = await startApp([FirstOfferGateway]);
     const answer = await rawRequest(port, '/first', upgradeHeaders({ 'Sec-WebSocket-Protocol': ',chat,, superchat' }));
     expect(answer.status).toBe(101);

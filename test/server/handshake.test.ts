@@ -5,138 +5,76 @@ import { eventually } from '../helpers/eventually';
 import { rawRequest, upgradeHeaders } from '../helpers/http';
 import { connect, nextMessage } from '../helpers/ws-client';
 
-const constructed: string[] = [];
-const disposed: string[] = [];
-
-@scoped(Lifecycle.ContainerScoped)
-class HandshakeProbe {
-  dispose(): void {
-    disposed.push('probe');
+/**
+ * An echo gateway (fresh for each call) with a ContainerScoped probe, and what they observed: the
+ * gateways constructed and the probes disposed.
+ */
+function echoFixture() {
+  const constructed: string[] = [];
+  const disposed: string[] = [];
+  /** One per connection attempt that got an instance: disposed with it. */
+  @scoped(Lifecycle.ContainerScoped)
+  class HandshakeProbe {
+    dispose(): void {
+      disposed.push('probe');
+    }
   }
+  @Gateway('/echo')
+  class EchoGateway {
+    constructor(
+      private readonly conn: Connection,
+      readonly probe: HandshakeProbe,
+    ) {
+      constructed.push('EchoGateway');
+    }
+    @OnMessage() message(m: string): Promise<void> {
+      return this.conn.writeMessage(m);
+    }
+  }
+  return { EchoGateway, constructed, disposed };
 }
 
-@Gateway('/echo')
-class PlainGateway {
-  constructor(
-    private readonly conn: Connection,
-    readonly probe: HandshakeProbe,
-  ) {
-    constructed.push('PlainGateway');
+/** A gateway (fresh for each call) that answers with the arguments its @OnOpen got and conn.params. */
+function reportsOpenArgsGateway() {
+  @Gateway('/params/:a/:b')
+  class ReportsOpenArgsGateway {
+    private args: string[] = [];
+    constructor(private readonly conn: Connection) {}
+    @OnOpen() open(...args: string[]): void {
+      this.args = args;
+    }
+    @OnMessage() message(): object {
+      return { args: this.args, params: this.conn.params };
+    }
   }
-  @OnMessage() message(m: string): Promise<void> {
-    return this.conn.writeMessage(m);
-  }
+  return ReportsOpenArgsGateway;
 }
 
-@Gateway('/params/:a/:b')
-class ParamsGateway {
-  private args: string[] = [];
-  constructor(private readonly conn: Connection) {}
-  @OnOpen() open(...args: string[]): void {
-    this.args = args;
+/**
+ * A gateway (fresh for each call) whose @Subprotocol selects 'v2' when offered (none otherwise, and
+ * one that was not offered when 'bogus' is), with the offers it saw.
+ */
+function subprotocolFixture() {
+  const offeredSeen: string[][] = [];
+  @Gateway('/proto')
+  class SubprotocolGateway {
+    constructor(private readonly conn: Connection) {}
+    @Subprotocol() select(offered: string[]): string | null {
+      offeredSeen.push(offered);
+      if (offered.includes('bogus')) return 'not-offered';
+      return offered.includes('v2') ? 'v2' : null;
+    }
+    @OnMessage() message(): string {
+      return `selected ${String(this.conn.selectedSubprotocol)}`;
+    }
   }
-  @OnMessage() message(): object {
-    return { args: this.args, params: this.conn.params };
-  }
+  return { SubprotocolGateway, offeredSeen };
 }
-
-/** Same hooks (inherited), RegExp path. */
-@Gateway(/^\/regex\/(\d+)$/)
-class RegexGateway extends ParamsGateway {}
-
-let originsSeen: string[] = [];
-@Gateway('/origin-sync')
-class AllowListGateway {
-  private checked = false;
-  constructor(readonly probe: HandshakeProbe) {
-    constructed.push('AllowListGateway');
-  }
-  @OnOpen() open(): void {
-    originsSeen.push('opened');
-  }
-  @CheckOrigin() check(origin: string): boolean {
-    originsSeen.push(origin);
-    this.checked = true;
-    return origin === 'http://allowed.test';
-  }
-  @OnMessage() message(): string {
-    return this.checked ? 'same instance' : 'another instance';
-  }
-}
-
-@Gateway('/origin-async')
-class AsyncOriginGateway {
-  @CheckOrigin() async check(origin: string): Promise<boolean> {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    return origin.endsWith('.trusted.test');
-  }
-  @OnMessage() message(): string {
-    return 'ok';
-  }
-}
-
-@Gateway('/origin-throws')
-class ThrowingOriginGateway {
-  constructor(readonly probe: HandshakeProbe) {}
-  @CheckOrigin() check(): boolean {
-    throw new Error('origin check exploded');
-  }
-  @OnMessage() message(): void {}
-}
-
-let offeredSeen: string[][] = [];
-@Gateway('/proto')
-class SubprotocolGateway {
-  constructor(private readonly conn: Connection) {}
-  @Subprotocol() select(offered: string[]): string | null {
-    offeredSeen.push(offered);
-    if (offered.includes('bogus')) return 'not-offered';
-    return offered.includes('v2') ? 'v2' : null;
-  }
-  @OnMessage() message(): string {
-    return `selected ${String(this.conn.selectedSubprotocol)}`;
-  }
-}
-
-@Gateway('/proto-async')
-class AsyncSubprotocolGateway {
-  @Subprotocol() async select(offered: string[]): Promise<string | undefined> {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    return offered[offered.length - 1];
-  }
-  @OnMessage() message(): void {}
-}
-
-@Gateway('/broken-constructor')
-class BrokenConstructorGateway {
-  constructor() {
-    throw new Error('constructor exploded');
-  }
-  @OnMessage() message(): void {}
-}
-
-const gateways = [
-  PlainGateway,
-  ParamsGateway,
-  RegexGateway,
-  AllowListGateway,
-  AsyncOriginGateway,
-  ThrowingOriginGateway,
-  SubprotocolGateway,
-  AsyncSubprotocolGateway,
-  BrokenConstructorGateway,
-];
-
-beforeEach(() => {
-  constructed.length = 0;
-  disposed.length = 0;
-  originsSeen = [];
-  offeredSeen = [];
-});
 
 describe('handshake answers (docs/behaviour.md#handshake)', () => {
   it('answers 404 for an unknown path without creating any gateway', async () => {
-    const { port } = await startApp(gateways);
+    const { EchoGateway, constructed } = echoFixture();
+    const { port } = await startApp([EchoGateway]);
     const res = await rawRequest(port, '/nowhere', upgradeHeaders());
     expect(res.status).toBe(404);
     expect(res.body).toMatch(/Not Found/);
@@ -144,7 +82,8 @@ describe('handshake answers (docs/behaviour.md#handshake)', () => {
   });
 
   it('answers 405 to an upgrade that is not a GET', async () => {
-    const { port } = await startApp(gateways);
+    const { EchoGateway, constructed } = echoFixture();
+    const { port } = await startApp([EchoGateway]);
     const res = await rawRequest(port, '/echo', { ...upgradeHeaders(), 'Content-Length': '0' }, 'POST');
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe('GET');
@@ -152,7 +91,8 @@ describe('handshake answers (docs/behaviour.md#handshake)', () => {
   });
 
   it('answers 426 with Upgrade: websocket to a plain GET of a gateway path', async () => {
-    const { port } = await startApp(gateways);
+    const { EchoGateway } = echoFixture();
+    const { port } = await startApp([EchoGateway]);
     const res = await rawRequest(port, '/echo', { Host: 'localhost' });
     expect(res.status).toBe(426);
     expect(res.headers.upgrade).toBe('websocket');
@@ -160,26 +100,30 @@ describe('handshake answers (docs/behaviour.md#handshake)', () => {
   });
 
   it('answers 404 to a plain GET of an unknown path', async () => {
-    const { port } = await startApp(gateways);
+    const { EchoGateway } = echoFixture();
+    const { port } = await startApp([EchoGateway]);
     expect((await rawRequest(port, '/', { Host: 'localhost' })).status).toBe(404);
   });
 
   it('answers 400 to Upgrade: websocket with a Connection header lacking upgrade', async () => {
-    const { port } = await startApp(gateways);
+    const { EchoGateway } = echoFixture();
+    const { port } = await startApp([EchoGateway]);
     const res = await rawRequest(port, '/echo', upgradeHeaders({ Connection: 'keep-alive' }));
     expect(res.status).toBe(400);
     expect(res.body).toMatch(/Connection header must include "upgrade"/);
   });
 
   it('answers 400 to an upgrade to another protocol', async () => {
-    const { port } = await startApp(gateways);
+    const { EchoGateway } = echoFixture();
+    const { port } = await startApp([EchoGateway]);
     const res = await rawRequest(port, '/echo', upgradeHeaders({ Upgrade: 'h2c' }));
     expect(res.status).toBe(400);
     expect(res.body).toMatch(/only to "WebSocket"/);
   });
 
   it.each([['8'], [undefined]])('answers 426 with Sec-WebSocket-Version: 13 for version %p', async (version) => {
-    const { port } = await startApp(gateways);
+    const { EchoGateway, disposed } = echoFixture();
+    const { port } = await startApp([EchoGateway]);
     const res = await rawRequest(port, '/echo', upgradeHeaders({ 'Sec-WebSocket-Version': version }));
     expect(res.status).toBe(426);
     expect(res.headers['sec-websocket-version']).toBe('13');
@@ -187,30 +131,33 @@ describe('handshake answers (docs/behaviour.md#handshake)', () => {
   });
 
   it.each([['short'], [undefined]])('answers 400 for Sec-WebSocket-Key %p', async (key) => {
-    const { port } = await startApp(gateways);
+    const { EchoGateway } = echoFixture();
+    const { port } = await startApp([EchoGateway]);
     const res = await rawRequest(port, '/echo', upgradeHeaders({ 'Sec-WebSocket-Key': key }));
     expect(res.status).toBe(400);
     expect(res.body).toMatch(/Sec-WebSocket-Key/);
   });
 
   it('answers 400 for a malformed percent-encoded path parameter', async () => {
-    const { port } = await startApp(gateways);
+    const { port } = await startApp([reportsOpenArgsGateway()]);
     expect((await rawRequest(port, '/params/%E0%A4%A/x', upgradeHeaders())).status).toBe(400);
   });
 
   it('answers 400 when ws itself refuses the request, and disposes the instance', async () => {
-    const { port } = await startApp(gateways);
+    const { EchoGateway, constructed, disposed } = echoFixture();
+    const { port } = await startApp([EchoGateway]);
     // Our checks pass it; ws's parser refuses the protocol list (a space is not a token character).
     const refused = await rawRequest(port, '/echo', upgradeHeaders({ 'Sec-WebSocket-Protocol': 'a b' }));
     expect(refused.status).toBe(400);
-    expect(constructed).toEqual(['PlainGateway']);
+    expect(constructed).toEqual(['EchoGateway']);
     await eventually(() => disposed.length === 1, 'the probe disposed');
   });
 });
 
 describe('origin checks', () => {
   it('refuses a foreign Origin with 403 by default, without constructing the gateway', async () => {
-    const { port } = await startApp(gateways);
+    const { EchoGateway, constructed } = echoFixture();
+    const { port } = await startApp([EchoGateway]);
     const res = await rawRequest(port, '/echo', upgradeHeaders({ Host: `127.0.0.1:${port}`, Origin: 'http://evil.test' }));
     expect(res.status).toBe(403);
     expect(res.body).toMatch(/Cross origin/);
@@ -218,7 +165,8 @@ describe('origin checks', () => {
   });
 
   it('accepts a same-host Origin and requests without Origin', async () => {
-    const { url, port } = await startApp(gateways);
+    const { EchoGateway } = echoFixture();
+    const { url, port } = await startApp([EchoGateway]);
     const same = await connect(url('/echo'), undefined, { origin: `http://127.0.0.1:${port}` });
     same.send('a');
     expect((await nextMessage(same)).data).toBe('a');
@@ -228,7 +176,35 @@ describe('origin checks', () => {
   });
 
   it('runs a sync @CheckOrigin on the instance that later serves the connection', async () => {
-    const { url, port } = await startApp(gateways);
+    const constructed: string[] = [];
+    const disposed: string[] = [];
+    const originsSeen: string[] = [];
+    /** One per connection attempt that got an instance: disposed with it. */
+    @scoped(Lifecycle.ContainerScoped)
+    class HandshakeProbe {
+      dispose(): void {
+        disposed.push('probe');
+      }
+    }
+    @Gateway('/origin-sync')
+    class AllowListGateway {
+      private checked = false;
+      constructor(readonly probe: HandshakeProbe) {
+        constructed.push('AllowListGateway');
+      }
+      @OnOpen() open(): void {
+        originsSeen.push('opened');
+      }
+      @CheckOrigin() check(origin: string): boolean {
+        originsSeen.push(origin);
+        this.checked = true;
+        return origin === 'http://allowed.test';
+      }
+      @OnMessage() message(): string {
+        return this.checked ? 'same instance' : 'another instance';
+      }
+    }
+    const { url, port } = await startApp([AllowListGateway]);
     const refused = await rawRequest(port, '/origin-sync', upgradeHeaders({ Origin: 'http://other.test' }));
     expect(refused.status).toBe(403);
     expect(originsSeen).toEqual(['http://other.test']); // and no @OnOpen
@@ -242,7 +218,17 @@ describe('origin checks', () => {
   });
 
   it('awaits an async @CheckOrigin', async () => {
-    const { url, port } = await startApp(gateways);
+    @Gateway('/origin-async')
+    class AsyncOriginGateway {
+      @CheckOrigin() async check(origin: string): Promise<boolean> {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return origin.endsWith('.trusted.test');
+      }
+      @OnMessage() message(): string {
+        return 'ok';
+      }
+    }
+    const { url, port } = await startApp([AsyncOriginGateway]);
     expect((await rawRequest(port, '/origin-async', upgradeHeaders({ Origin: 'http://evil.test' }))).status).toBe(403);
     const ws = await connect(url('/origin-async'), undefined, { origin: 'https://a.trusted.test' });
     ws.send('x');
@@ -250,7 +236,23 @@ describe('origin checks', () => {
   });
 
   it('answers 500 when @CheckOrigin throws, logs it with the gateway name, and disposes the instance', async () => {
-    const { port, logger } = await startApp(gateways);
+    const disposed: string[] = [];
+    /** One per connection attempt that got an instance: disposed with it. */
+    @scoped(Lifecycle.ContainerScoped)
+    class HandshakeProbe {
+      dispose(): void {
+        disposed.push('probe');
+      }
+    }
+    @Gateway('/origin-throws')
+    class ThrowingOriginGateway {
+      constructor(readonly probe: HandshakeProbe) {}
+      @CheckOrigin() check(): boolean {
+        throw new Error('origin check exploded');
+      }
+      @OnMessage() message(): void {}
+    }
+    const { port, logger } = await startApp([ThrowingOriginGateway]);
     const res = await rawRequest(port, '/origin-throws', upgradeHeaders({ Origin: 'http://x.test' }));
     expect(res.status).toBe(500);
     expect(logger.errors.join('\n')).toMatch(/ThrowingOriginGateway\.check \(@CheckOrigin\) failed: .*origin check exploded/);
@@ -260,7 +262,8 @@ describe('origin checks', () => {
 
 describe('subprotocols', () => {
   it('selects the protocol @Subprotocol returns and exposes it as conn.selectedSubprotocol', async () => {
-    const { url } = await startApp(gateways);
+    const { SubprotocolGateway, offeredSeen } = subprotocolFixture();
+    const { url } = await startApp([SubprotocolGateway]);
     const ws = await connect(url('/proto'), ['v1', 'v2']);
     expect(ws.protocol).toBe('v2');
     ws.send('x');
@@ -269,14 +272,16 @@ describe('subprotocols', () => {
   });
 
   it('selects none without aborting when @Subprotocol returns null', async () => {
-    const { port } = await startApp(gateways);
+    const { SubprotocolGateway } = subprotocolFixture();
+    const { port } = await startApp([SubprotocolGateway]);
     const res = await rawRequest(port, '/proto', upgradeHeaders({ 'Sec-WebSocket-Protocol': 'v1, v3' }));
     expect(res.status).toBe(101);
     expect(res.headers['sec-websocket-protocol']).toBeUndefined();
   });
 
   it('calls @Subprotocol with [] when none were offered', async () => {
-    const { url } = await startApp(gateways);
+    const { SubprotocolGateway, offeredSeen } = subprotocolFixture();
+    const { url } = await startApp([SubprotocolGateway]);
     const ws = await connect(url('/proto'));
     ws.send('x');
     expect((await nextMessage(ws)).data).toBe('selected undefined');
@@ -284,20 +289,30 @@ describe('subprotocols', () => {
   });
 
   it('answers 500 when @Subprotocol returns a protocol that was not offered', async () => {
-    const { port, logger } = await startApp(gateways);
+    const { SubprotocolGateway } = subprotocolFixture();
+    const { port, logger } = await startApp([SubprotocolGateway]);
     const res = await rawRequest(port, '/proto', upgradeHeaders({ 'Sec-WebSocket-Protocol': 'bogus' }));
     expect(res.status).toBe(500);
     expect(logger.errors.join('\n')).toMatch(/SubprotocolGateway\.select \(@Subprotocol\) returned "not-offered", which the client did not offer/);
   });
 
   it('awaits an async @Subprotocol', async () => {
-    const { url } = await startApp(gateways);
+    @Gateway('/proto-async')
+    class AsyncSubprotocolGateway {
+      @Subprotocol() async select(offered: string[]): Promise<string | undefined> {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        return offered[offered.length - 1];
+      }
+      @OnMessage() message(): void {}
+    }
+    const { url } = await startApp([AsyncSubprotocolGateway]);
     const ws = await connect(url('/proto-async'), ['a', 'b']);
     expect(ws.protocol).toBe('b');
   });
 
   it('selects none when the gateway has no @Subprotocol (ws alone would pick the first)', async () => {
-    const { port } = await startApp(gateways);
+    const { EchoGateway } = echoFixture();
+    const { port } = await startApp([EchoGateway]);
     const res = await rawRequest(port, '/echo', upgradeHeaders({ 'Sec-WebSocket-Protocol': 'v1, v2' }));
     expect(res.status).toBe(101);
     expect(res.headers['sec-websocket-protocol']).toBeUndefined();
@@ -306,21 +321,32 @@ describe('subprotocols', () => {
 
 describe('path parameters and construction', () => {
   it('passes URL-decoded :name segments to @OnOpen and conn.params', async () => {
-    const { url } = await startApp(gateways);
+    const { url } = await startApp([reportsOpenArgsGateway()]);
     const ws = await connect(url('/params/a%20b/2'));
     ws.send('?');
     expect(JSON.parse((await nextMessage(ws)).data as string)).toEqual({ args: ['a b', '2'], params: { a: 'a b', b: '2' } });
   });
 
   it('passes RegExp capture groups to @OnOpen, params by index', async () => {
-    const { url } = await startApp(gateways);
+    const ReportsOpenArgsGateway = reportsOpenArgsGateway();
+    /** Same hooks (inherited), RegExp path. */
+    @Gateway(/^\/regex\/(\d+)$/)
+    class RegexGateway extends ReportsOpenArgsGateway {}
+    const { url } = await startApp([ReportsOpenArgsGateway, RegexGateway]);
     const ws = await connect(url('/regex/77'));
     ws.send('?');
     expect(JSON.parse((await nextMessage(ws)).data as string)).toEqual({ args: ['77'], params: { 0: '77' } });
   });
 
   it('answers 500 when the gateway constructor throws, naming the gateway in the log', async () => {
-    const { port, logger } = await startApp(gateways);
+    @Gateway('/broken-constructor')
+    class BrokenConstructorGateway {
+      constructor() {
+        throw new Error('constructor exploded');
+      }
+      @OnMessage() message(): void {}
+    }
+    const { port, logger } = await startApp([BrokenConstructorGateway]);
     expect((await rawRequest(port, '/broken-constructor', upgradeHeaders())).status).toBe(500);
     expect(logger.errors.join('\n')).toMatch(/BrokenConstructorGateway: could not create the gateway instance/);
   });

@@ -4,7 +4,7 @@
  */
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
-import { Lifecycle, scoped } from 'tsyringe';
+import { inject, Lifecycle, scoped } from 'tsyringe';
 import WebSocket from 'ws';
 import { CheckOrigin, Connection, Gateway, OnClose, OnMessage } from '../../src';
 import { startApp } from '../helpers/app';
@@ -15,61 +15,85 @@ import { frame, Opcode, parseFrames } from '../helpers/frames';
 import { openSocket, trickle } from '../helpers/slowloris';
 import { closed, connect, nextMessage } from '../helpers/ws-client';
 
-let created = 0;
-let disposed = 0;
-let closes = 0;
-
-@scoped(Lifecycle.ContainerScoped)
-class ConnectionProbe {
-  constructor() {
-    created++;
-  }
-  dispose(): void {
-    disposed++;
-  }
+/** What the probes and gateways of one test observed. */
+interface Observed {
+  /** Instances created (one per upgrade that got as far as constructing a gateway). */
+  created: number;
+  /** Those whose container was disposed. */
+  disposed: number;
+  /** @OnClose runs of the echo gateway. */
+  closes: number;
 }
 
-@Gateway('/echo')
-class EchoGateway {
-  constructor(
-    private readonly conn: Connection,
-    readonly probe: ConnectionProbe,
-  ) {}
-  @OnMessage() message(m: string): Promise<void> {
-    return this.conn.writeMessage(m);
-  }
-  @OnClose() onClose(): void {
-    closes++;
-  }
+function observed(): Observed {
+  return { created: 0, disposed: 0, closes: 0 };
 }
 
-@Gateway('/room/:name')
-class RoomGateway {
-  constructor(readonly probe: ConnectionProbe) {}
-  @OnMessage() message(m: string): string {
-    return m;
+/**
+ * A ContainerScoped probe class (fresh for each call) that counts into `seen` the instances created
+ * and disposed. Gateways take it with @inject(probe): its class is a value here, not a type name.
+ */
+function probeClass(seen: Observed) {
+  @scoped(Lifecycle.ContainerScoped)
+  class ConnectionProbe {
+    constructor() {
+      seen.created++;
+    }
+    dispose(): void {
+      seen.disposed++;
+    }
   }
+  return ConnectionProbe;
 }
 
-@Gateway('/slow-origin')
-class SlowOriginGateway {
-  constructor(readonly probe: ConnectionProbe) {}
-  @CheckOrigin() async check(): Promise<boolean> {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    return true;
+/** An echo gateway (fresh for each call) with a probe, counting its @OnClose runs into `seen`. */
+function echoGateway(seen: Observed) {
+  const probe = probeClass(seen);
+  @Gateway('/echo')
+  class EchoGateway {
+    constructor(
+      private readonly conn: Connection,
+      @inject(probe) readonly probe: object,
+    ) {}
+    @OnMessage() message(m: string): Promise<void> {
+      return this.conn.writeMessage(m);
+    }
+    @OnClose() onClose(): void {
+      seen.closes++;
+    }
   }
-  @OnMessage() message(m: string): string {
-    return m;
-  }
+  return EchoGateway;
 }
 
-const gateways = [EchoGateway, RoomGateway, SlowOriginGateway];
+/** An echo gateway with a path parameter (fresh for each call) and a probe counting into `seen`. */
+function roomGateway(seen: Observed) {
+  const probe = probeClass(seen);
+  @Gateway('/room/:name')
+  class RoomGateway {
+    constructor(@inject(probe) readonly probe: object) {}
+    @OnMessage() message(m: string): string {
+      return m;
+    }
+  }
+  return RoomGateway;
+}
 
-beforeEach(() => {
-  created = 0;
-  disposed = 0;
-  closes = 0;
-});
+/** An echo gateway (fresh for each call) whose @CheckOrigin takes 20 ms, with a probe counting into `seen`. */
+function slowOriginGateway(seen: Observed) {
+  const probe = probeClass(seen);
+  @Gateway('/slow-origin')
+  class SlowOriginGateway {
+    constructor(@inject(probe) readonly probe: object) {}
+    @CheckOrigin() async check(): Promise<boolean> {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return true;
+    }
+    @OnMessage() message(m: string): string {
+      return m;
+    }
+  }
+  return SlowOriginGateway;
+}
 
 async function echoes(ws: Awaited<ReturnType<typeof connect>>, text: string): Promise<void> {
   ws.send(text);
@@ -78,8 +102,9 @@ async function echoes(ws: Awaited<ReturnType<typeof connect>>, text: string): Pr
 
 describe('slowloris', () => {
   it('cuts an upgrade whose headers never finish once handshakeTimeout has passed, and keeps serving', async () => {
+    const seen = observed();
     const handshakeTimeout = 400;
-    const { url, port } = await startApp(gateways, { handshakeTimeout });
+    const { url, port } = await startApp([echoGateway(seen)], { handshakeTimeout });
     const healthy = await connect(url('/echo'));
     const slow = trickle(port, 25, 400); // up to 10 s of trickling: far past the timeout
     await echoes(healthy, 'served while the slow client trickles');
@@ -87,24 +112,25 @@ describe('slowloris', () => {
     // Node answers 408 (or just closes) when its headersTimeout expires.
     expect(received === '' || received.startsWith('HTTP/1.1 408')).toBe(true);
     expect(elapsedMs).toBeGreaterThanOrEqual(handshakeTimeout); // never before the timeout
-    expect(created).toBe(1); // only the healthy connection's instance
+    expect(seen.created).toBe(1); // only the healthy connection's instance
     // The established connection is older than handshakeTimeout and is not cut by it.
     await echoes(healthy, 'still here after the timeout');
   });
 
   it('cuts 100 parallel slowloris connections while a healthy client keeps echoing', async () => {
-    const { url, port } = await startApp(gateways, { handshakeTimeout: 300 });
+    const seen = observed();
+    const { url, port } = await startApp([echoGateway(seen)], { handshakeTimeout: 300 });
     const healthy = await connect(url('/echo'));
     const attackers = Array.from({ length: 100 }, () => trickle(port, 50, 200));
     for (let i = 0; i < 5; i++) await echoes(healthy, `message ${i}`);
     const results = await Promise.all(attackers);
     expect(results.every((r) => r.received === '' || r.received.startsWith('HTTP/1.1 408'))).toBe(true);
     await echoes(healthy, 'after the attack');
-    expect(created).toBe(1);
+    expect(seen.created).toBe(1);
   });
 
   it('does not cut an established WebSocket that stays idle for longer than handshakeTimeout', async () => {
-    const { url, app } = await startApp(gateways, { handshakeTimeout: 100 });
+    const { url, app } = await startApp([echoGateway(observed())], { handshakeTimeout: 100 });
     const ws = await connect(url('/echo'));
     // Several of Node's connection checks (every min(1 s, handshakeTimeout)) pass meanwhile.
     await new Promise((resolve) => setTimeout(resolve, 600));
@@ -118,16 +144,18 @@ describe('oversized headers', () => {
     ['one 20 KiB header', { 'X-Big': 'a'.repeat(20 * 1024) }],
     ['1,000 small headers (24 KiB in all)', Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`X-H${i}`, 'b'.repeat(16)]))],
   ])('answers 431 (or 400) to an upgrade with %s, creates nothing, and keeps serving', async (_name, extra) => {
-    const { url, port, logger } = await startApp(gateways);
+    const seen = observed();
+    const { url, port, logger } = await startApp([echoGateway(seen)]);
     const res = await rawRequest(port, '/echo', upgradeHeaders(extra));
     expect([400, 431]).toContain(res.status);
-    expect(created).toBe(0);
+    expect(seen.created).toBe(0);
     await echoes(await connect(url('/echo')), 'fine');
     expect(logger.errors).toEqual([]);
   });
 
   it('cuts a header that grows past the limit without ever ending', async () => {
-    const { port } = await startApp(gateways);
+    const seen = observed();
+    const { port } = await startApp([echoGateway(seen)]);
     const { socket, received, ended } = openSocket(port);
     await once(socket, 'connect');
     socket.write('GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Endless: ');
@@ -144,13 +172,14 @@ describe('oversized headers', () => {
     expect(sent).toBeLessThan(64 * 1024); // the server cut it before the test gave up
     // Node answers 431; the answer can be lost when the kernel resets a socket with unread data.
     expect(received()).toMatch(/^(HTTP\/1\.1 (431|400)|$)/);
-    expect(created).toBe(0);
+    expect(seen.created).toBe(0);
   });
 });
 
 describe('maxConnections', () => {
   it('answers 503 to upgrades over the limit, leaves the others and plain requests alone, and frees a slot on close', async () => {
-    const { url, port, app, logger } = await startApp(gateways, { maxConnections: 3 });
+    const seen = observed();
+    const { url, port, app, logger } = await startApp([echoGateway(seen), roomGateway(seen)], { maxConnections: 3 });
     const clients = await Promise.all([1, 2, 3].map(() => connect(url('/echo'))));
     expect(app.connectionCount).toBe(3);
 
@@ -158,7 +187,7 @@ describe('maxConnections', () => {
     expect(refused.status).toBe(503);
     expect(refused.body).toMatch(/Too many connections/);
     expect((await rawRequest(port, '/room/a', upgradeHeaders())).status).toBe(503);
-    expect(created).toBe(3); // no instance for the refused upgrades
+    expect(seen.created).toBe(3); // no instance for the refused upgrades
     // Plain HTTP is not an upgrade: still answered as usual.
     expect((await rawRequest(port, '/echo', { Host: 'localhost' })).status).toBe(426);
     for (const [i, ws] of clients.entries()) await echoes(ws, `client ${i} unaffected`);
@@ -174,7 +203,8 @@ describe('maxConnections', () => {
   });
 
   it('admits exactly maxConnections of 20 simultaneous upgrades', async () => {
-    const { url, app } = await startApp(gateways, { maxConnections: 5 });
+    const seen = observed();
+    const { url, app } = await startApp([echoGateway(seen)], { maxConnections: 5 });
     const attempts = Array.from({ length: 20 }, () => {
       const ws = new WebSocket(url('/echo'));
       onCleanup(() => ws.terminate());
@@ -190,9 +220,9 @@ describe('maxConnections', () => {
     expect(answers.filter((a) => a.status === 503)).toHaveLength(15);
     expect(app.connectionCount).toBe(5);
     for (const { ws } of admitted) ws.terminate();
-    await eventually(() => app.connectionCount === 0 && closes === 5, 'the five connections to end');
-    await eventually(() => disposed === 5, 'their containers to be disposed');
-    expect(created).toBe(5);
+    await eventually(() => app.connectionCount === 0 && seen.closes === 5, 'the five connections to end');
+    await eventually(() => seen.disposed === 5, 'their containers to be disposed');
+    expect(seen.created).toBe(5);
   });
 
   it.each([
@@ -200,17 +230,18 @@ describe('maxConnections', () => {
     ['half-closes', (s: Socket) => s.end()],
     ['closes', (s: Socket) => s.destroy()],
   ])('frees the slot of a client that %s while @CheckOrigin runs', async (_name, leave) => {
-    const { url, port, app } = await startApp(gateways, { maxConnections: 1 });
+    const seen = observed();
+    const { url, port, app } = await startApp([slowOriginGateway(seen), echoGateway(seen)], { maxConnections: 1 });
     for (let i = 1; i <= 10; i++) {
       const { socket, ended } = openSocket(port);
       await once(socket, 'connect');
       const head = Object.entries(upgradeHeaders({ Origin: 'http://elsewhere.test' })).map(([k, v]) => `${k}: ${String(v)}`);
       socket.write(`GET /slow-origin HTTP/1.1\r\n${head.join('\r\n')}\r\n\r\n`);
       // A leaked slot would answer this attempt 503 before any instance is created.
-      await eventually(() => created === i, `attempt ${i} to reach @CheckOrigin`);
+      await eventually(() => seen.created === i, `attempt ${i} to reach @CheckOrigin`);
       leave(socket);
       await ended;
-      await eventually(() => disposed === i, `attempt ${i}'s instance to be disposed`);
+      await eventually(() => seen.disposed === i, `attempt ${i}'s instance to be disposed`);
     }
     expect(app.connectionCount).toBe(0);
     await echoes(await connect(url('/echo')), 'the slot is free');
@@ -219,7 +250,8 @@ describe('maxConnections', () => {
 
 describe('unknown paths', () => {
   it('never create a container, whatever the path', async () => {
-    const { url, port, app } = await startApp(gateways);
+    const seen = observed();
+    const { url, port, app } = await startApp([echoGateway(seen), roomGateway(seen)]);
     let containers = 0;
     const createChild = app.container.createChildContainer.bind(app.container);
     app.container.createChildContainer = () => {
@@ -247,7 +279,7 @@ describe('unknown paths', () => {
     for (const path of paths) statuses.push((await rawRequest(port, path, upgradeHeaders())).status);
     for (const status of statuses) expect([400, 404]).toContain(status);
     expect(containers).toBe(0);
-    expect(created).toBe(0);
+    expect(seen.created).toBe(0);
     await echoes(await connect(url('/echo')), 'known path still served');
     expect(containers).toBe(1);
   });
@@ -258,7 +290,7 @@ describe('frames that arrive before the 101', () => {
     ['/echo', {}],
     ['/slow-origin', { Origin: 'http://elsewhere.test' }], // also while the async @CheckOrigin runs
   ])('are delivered in order on %s', async (path, extra) => {
-    const { port } = await startApp(gateways);
+    const { port } = await startApp([echoGateway(observed()), slowOriginGateway(observed())]);
     const { socket, received } = openSocket(port);
     await once(socket, 'connect');
     const head = Object.entries(upgradeHeaders(extra)).map(([k, v]) => `${k}: ${String(v)}`);
