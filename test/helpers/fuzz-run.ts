@@ -1,14 +1,13 @@
 /**
  * Drives fuzz cases against a live app: one raw connection per case, many in parallel, each
- * checked against the oracle's prediction, and the server side checked through FuzzGateway.
+ * checked against the oracle's prediction (the server side: helpers/fuzz-fixture.ts).
  */
-import { Connection, Gateway, OnClose, OnMessage, OnOpen } from '../../src';
 import { buildCase, CATEGORIES, encodeFrame, Rng, type Category, type FuzzCase } from './fuzz';
 import type { Ending } from './fuzz-oracle';
 import { closePayload, Opcode, type Frame } from './frames';
 import { RawPeer } from './raw-peer';
 
-/** maxMessageSize of FuzzGateway: small, so that oversize cases stay cheap. */
+/** maxMessageSize of the fuzz gateway: small, so that oversize cases stay cheap. */
 export const FUZZ_MAX_MESSAGE = 2048;
 
 export interface ServerRecord {
@@ -16,34 +15,9 @@ export interface ServerRecord {
   closes: number;
   closeCode: number | undefined;
 }
-/** What FuzzGateway saw, by connection id (the `:id` path parameter). */
-export const serverRecords = new Map<string, ServerRecord>();
-
-function record(id: string): ServerRecord {
-  let r = serverRecords.get(id);
-  if (!r) serverRecords.set(id, (r = { opens: 0, closes: 0, closeCode: undefined }));
-  return r;
-}
-
-@Gateway('/fuzz/:id', { maxMessageSize: FUZZ_MAX_MESSAGE })
-export class FuzzGateway {
-  constructor(private readonly conn: Connection) {}
-  @OnOpen() open(id: string): void {
-    record(id).opens++;
-  }
-  @OnMessage() message(m: string | Buffer): Promise<void> {
-    return this.conn.writeMessage(m); // text back as text, binary as binary
-  }
-  @OnClose() close(): void {
-    const r = record(this.conn.params.id);
-    r.closes++;
-    r.closeCode = this.conn.closeCode;
-  }
-}
-
 export const caseId = (c: FuzzCase): string => `${c.seed}-${c.index}`;
 
-/** The close code FuzzGateway's @OnClose must see for a case that ended this way. */
+/** The close code the fuzz gateway's @OnClose must see for a case that ended this way. */
 export function expectedServerCloseCode(end: Ending): number | undefined {
   if (end.kind === 'close') return end.code;
   if (end.kind === 'open') return 1000; // the runner closes those itself with 1000
@@ -153,12 +127,3 @@ export async function runFuzz(port: number, seeds: readonly number[], count: num
   return { cases, failures, byCategory, byEnding };
 }
 
-/** Cases whose server side went wrong: @OnOpen or @OnClose not exactly once, or the wrong closeCode. */
-export function serverMismatches(report: FuzzReport): string[] {
-  return report.cases
-    .filter((c) => {
-      const r = serverRecords.get(caseId(c));
-      return !r || r.opens !== 1 || r.closes !== 1 || r.closeCode !== expectedServerCloseCode(c.expected.end);
-    })
-    .map((c) => `${caseId(c)}: ${JSON.stringify(serverRecords.get(caseId(c)))}, expected closeCode ${String(expectedServerCloseCode(c.expected.end))}`);
-}

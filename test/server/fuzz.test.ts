@@ -7,15 +7,15 @@ import { Connection, Gateway, OnMessage } from '../../src';
 import { startApp } from '../helpers/app';
 import { eventually } from '../helpers/eventually';
 import { CATEGORIES } from '../helpers/fuzz';
-import { FuzzGateway, runFuzz, serverMismatches, serverRecords } from '../helpers/fuzz-run';
+import { fuzzFixture } from '../helpers/fuzz-fixture';
+import { runFuzz } from '../helpers/fuzz-run';
 import { connect, nextMessage } from '../helpers/ws-client';
 
 const SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
 const CASES_PER_SEED = 264; // 12 of each of the 22 categories per seed
 
 it(`answers ${SEEDS.length * CASES_PER_SEED} fuzzed frame sequences as the oracle predicts, and keeps serving`, async () => {
-  // FuzzGateway (shared with the soak test) records into helpers/fuzz-run.ts's serverRecords.
-  serverRecords.clear();
+  const fuzz = fuzzFixture();
 
   @Gateway('/echo')
   class EchoGateway {
@@ -24,7 +24,7 @@ it(`answers ${SEEDS.length * CASES_PER_SEED} fuzzed frame sequences as the oracl
       return this.conn.writeMessage(m);
     }
   }
-  const { url, port, app, logger } = await startApp([FuzzGateway, EchoGateway]);
+  const { url, port, app, logger } = await startApp([fuzz.FuzzEchoGateway, EchoGateway]);
   const healthy = await connect(url('/echo'));
   healthy.send('before');
   expect((await nextMessage(healthy)).data).toBe('before');
@@ -47,7 +47,7 @@ it(`answers ${SEEDS.length * CASES_PER_SEED} fuzzed frame sequences as the oracl
 
   // Server side: @OnOpen and @OnClose exactly once per case, with the close code the peer sent.
   await eventually(() => app.connectionCount === 1, 'every fuzzed connection to end');
-  expect(serverMismatches(report)).toEqual([]);
+  expect(fuzz.mismatches(report)).toEqual([]);
   expect(logger.errors).toEqual([]);
   expect(logger.warnings).toEqual([]);
 
