@@ -5,7 +5,7 @@
  * process sees that process's recent lines only. A shared history would live in Redis (a list
  * per room, LPUSH + LTRIM), which is beyond this sample.
  */
-import { singleton } from 'tsyringe';
+import { injectable } from 'tsyringe';
 
 export interface ChatLine {
   id: string;
@@ -17,7 +17,8 @@ export interface ChatLine {
 /** Lines kept per room. */
 export const HISTORY_SIZE = 50;
 
-@singleton()
+/** One per app: createChatApp registers an instance in the app's container. */
+@injectable()
 export class ChatHistory {
   private readonly rooms = new Map<string, ChatLine[]>();
 

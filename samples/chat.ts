@@ -134,7 +134,10 @@ export interface ChatAppOptions extends Partial<AppOptions> {
 export function createChatApp(options: ChatAppOptions = {}): App {
   const { redisUrl, redisPrefix, ...rest } = options;
   const broker = redisUrl ? new RedisBroker({ url: redisUrl, prefix: redisPrefix }) : undefined;
-  return createApp({ ...rest, gateways: [ChatGateway], broker });
+  const app = createApp({ ...rest, gateways: [ChatGateway], broker });
+  // One history per app (a @singleton would be shared by every app of the process).
+  app.container.registerInstance(ChatHistory, new ChatHistory());
+  return app;
 }
 
 /** Starts the chat sample: the page at `/`, the built client under `/wsgate/`, rooms at `/chat/<room>`. */
