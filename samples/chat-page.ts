@@ -24,6 +24,10 @@ export function serveChatFiles(req: IncomingMessage, res: ServerResponse): boole
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(CHAT_PAGE);
     return true;
   }
+  if (path === '/favicon.ico') {
+    res.writeHead(204).end(); // browsers ask for it: no icon, and no 404 in the page's console
+    return true;
+  }
   const [dir, rest] = path.startsWith('/wsgate/zod/') ? [ZOD_DIR, path.slice(12)] : path.startsWith('/wsgate/') ? [ESM_DIR, path.slice(8)] : [];
   if (!dir || rest === undefined) return false;
   const file = normalize(join(dir, decodeURIComponent(rest)));
