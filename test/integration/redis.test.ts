@@ -4,20 +4,18 @@
  * Needs redis-server (Debian's package): the shared server at 127.0.0.1:6379 and private ones the
  * tests start on free ports.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { createClient } from 'redis';
 import { BrokerError, createApp, type App } from '../../src';
 import { RedisBroker } from '../../src/redis';
 import { startApp, type TestApp } from '../helpers/app';
 import { eventually } from '../helpers/eventually';
 import { onCleanup } from '../helpers/cleanup';
-import { closed, collect, connect } from '../helpers/ws-client';
+import { closed } from '../helpers/ws-client';
 import { DroppingSubscriberGateway, hubOf, received, subscriber, subscriberConnections, SubscriberGateway } from '../helpers/topics';
+import { joinChat } from '../helpers/chat-member';
+import { startChatProcess } from './helpers/chat-process';
 import { OwnedRedis, SHARED_REDIS_URL, subscriberCount, uniquePrefix } from './helpers/redis';
 
-const ROOT = join(__dirname, '..', '..');
 
 beforeEach(() => {
   subscriberConnections.length = 0;
@@ -199,52 +197,27 @@ describe('RedisBroker: two apps, two brokers', () => {
 });
 
 describe('samples/chat.ts started twice with REDIS_URL', () => {
-  function startChat(): Promise<{ port: number }> {
-    const child = spawn(process.execPath, ['-r', join(ROOT, 'test/scripts/register-ts.js'), join(ROOT, 'samples/chat.ts')], {
-      cwd: ROOT,
-      env: { ...process.env, REDIS_URL: SHARED_REDIS_URL, PORT: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    onCleanup(async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`chat sample did not start:\n${stderr}`)), 30_000);
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        const m = /ws:\/\/localhost:(\d+)\/chat/.exec(line);
-        if (m) {
-          clearTimeout(timer);
-          resolve({ port: Number(m[1]) });
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`chat sample exited with ${code}:\n${stderr}`));
-      });
-    });
-  }
-
-  it('a message sent on one process reaches the room’s members on the other, and only that room', async () => {
-    const [one, two] = await Promise.all([startChat(), startChat()]);
+  it('a line said on one process reaches the room’s members on the other (typed client), and only that room; joined, typing, left too', async () => {
+    const [one, two] = await Promise.all([startChatProcess(), startChatProcess()]);
     const room = `room-${process.pid}-${Date.now()}`;
-    const alice = await connect(`ws://127.0.0.1:${one.port}/chat/${room}`);
-    const bob = await connect(`ws://127.0.0.1:${two.port}/chat/${room}`);
-    const elsewhere = await connect(`ws://127.0.0.1:${two.port}/chat/${room}-other`);
-    const parsed = (ws: Parameters<typeof collect>[0]): Array<{ type: string; text?: string; nick?: string }> =>
-      collect(ws).map((m) => JSON.parse(m.toString()) as { type: string });
-    await eventually(() => parsed(bob).length > 0 && parsed(elsewhere).length > 0, 'welcome messages');
-    await eventually(() => parsed(alice).some((m) => m.type === 'joined'), 'alice sees bob join (across processes)', 10_000);
-    alice.send('hello from one');
-    await eventually(() => parsed(bob).some((m) => m.type === 'message'), 'bob gets the message', 10_000);
-    expect(parsed(bob).find((m) => m.type === 'message')).toMatchObject({ type: 'message', text: 'hello from one' });
-    expect(parsed(alice).some((m) => m.type === 'message')).toBe(false); // except: the sender
-    bob.send('hi back');
-    await eventually(() => parsed(alice).some((m) => m.type === 'message'), 'alice gets the answer', 10_000);
-    expect(parsed(alice).find((m) => m.type === 'message')).toMatchObject({ text: 'hi back' });
-    expect(parsed(elsewhere).filter((m) => m.type === 'message')).toEqual([]);
+    const alice = await joinChat(`ws://127.0.0.1:${one.port}/chat/${room}`);
+    const aliceNick = (await alice.waitFor('welcome')).nick; // subscribed by then
+    const bob = await joinChat(`ws://127.0.0.1:${two.port}/chat/${room}`);
+    const elsewhere = await joinChat(`ws://127.0.0.1:${two.port}/chat/${room}-other`);
+    const bobNick = (await bob.waitFor('welcome')).nick;
+    expect(await alice.waitFor('joined')).toEqual({ nick: bobNick }); // across processes
+
+    const { id } = await alice.c.call('say', { text: 'hello from one' });
+    expect(await bob.waitFor('message')).toEqual({ id, nick: aliceNick, text: 'hello from one', at: expect.any(Number) });
+    await alice.c.send('typing', { on: true });
+    expect(await bob.waitFor('typing')).toEqual({ nick: aliceNick, on: true });
+    await bob.c.call('say', { text: 'hi back' });
+    expect(await alice.waitFor('message')).toMatchObject({ nick: bobNick, text: 'hi back' });
+    expect(alice.of('message').map((m) => m.text)).toEqual(['hi back']); // except: the sender
+    await elsewhere.c.call('nick', { nick: 'elsewhere' });
+    expect(elsewhere.seen.map(([type]) => type)).toEqual(['welcome']);
+
+    await bob.c.close();
+    expect(await alice.waitFor('left')).toEqual({ nick: bobNick });
   });
 });

@@ -1,7 +1,9 @@
 import { get } from 'node:http';
 import { startEcho } from '../../samples/echo';
 import { ChatRoomGateway } from '../../samples/chat-room';
-import { createChatApp } from '../../samples/chat';
+import { createChatApp, startChat } from '../../samples/chat';
+import { MessageError } from '../../src';
+import { joinChat } from '../helpers/chat-member';
 import { onCleanup } from '../helpers/cleanup';
 import { startApp } from '../helpers/app';
 import { eventually } from '../helpers/eventually';
@@ -67,24 +69,104 @@ describe('samples/chat-room.ts', () => {
   });
 });
 
-describe('samples/chat.ts without REDIS_URL (MemoryBroker)', () => {
-  it('publishes to the room’s other members through the Hub, not to the sender nor other rooms', async () => {
+describe('samples/chat.ts without REDIS_URL (MemoryBroker, the contract gateway)', () => {
+  async function chatApp(): Promise<(room: string) => string> {
     const app = createChatApp();
     onCleanup(() => app.close());
     const { port } = await app.listen(0, '127.0.0.1');
-    const alice = await connect(`ws://127.0.0.1:${port}/chat/lobby`);
-    const bob = await connect(`ws://127.0.0.1:${port}/chat/lobby`);
-    const other = await connect(`ws://127.0.0.1:${port}/chat/elsewhere`);
-    const parsed = (ws: Parameters<typeof collect>[0]): Array<{ type: string; text?: string }> =>
-      collect(ws).map((m) => JSON.parse(m.toString()) as { type: string });
-    await eventually(() => parsed(alice).some((m) => m.type === 'joined') && parsed(other).length === 1, 'bob joined');
-    alice.send('hello');
-    await eventually(() => parsed(bob).some((m) => m.type === 'message'), 'bob gets it');
-    expect(parsed(bob).find((m) => m.type === 'message')).toMatchObject({ text: 'hello' });
-    other.send('marker'); // published to "elsewhere": other is alone there (and excepted)
-    bob.send('back');
-    await eventually(() => parsed(alice).some((m) => m.type === 'message'), 'alice gets the answer');
-    expect(parsed(alice).filter((m) => m.type === 'message').map((m) => m.text)).toEqual(['back']);
-    expect(parsed(other).map((m) => m.type)).toEqual(['welcome']);
+    return (room) => `ws://127.0.0.1:${port}/chat/${room}`;
+  }
+
+  it('says to the room’s other members through the Hub, not to the sender nor other rooms; welcome, joined, typing, nick, left', async () => {
+    const url = await chatApp();
+    const alice = await joinChat(url('lobby'));
+    const welcome = await alice.waitFor('welcome');
+    expect(welcome).toEqual({ nick: expect.stringMatching(/^guest-/), room: 'lobby' });
+    const bob = await joinChat(url('lobby'));
+    const other = await joinChat(url('elsewhere'));
+    const bobNick = (await bob.waitFor('welcome')).nick;
+    expect(await alice.waitFor('joined')).toEqual({ nick: bobNick });
+
+    const { id } = await alice.c.call('say', { text: 'hello' });
+    expect(await bob.waitFor('message')).toEqual({ id, nick: welcome.nick, text: 'hello', at: expect.any(Number) });
+    await alice.c.send('typing', { on: true });
+    expect(await bob.waitFor('typing')).toEqual({ nick: welcome.nick, on: true });
+    expect(await bob.c.call('nick', { nick: '  bob ' })).toEqual({ nick: 'bob' }); // the schema trims
+    await bob.c.call('say', { text: 'back' });
+    await other.c.call('say', { text: 'marker' }); // to "elsewhere": other is alone there (and excepted)
+    expect(await alice.waitFor('message')).toMatchObject({ nick: 'bob', text: 'back' });
+    // Publishing is done before a say is answered: one round trip of each member after it has seen it all.
+    await Promise.all([alice.c.call('nick', { nick: 'alice' }), other.c.call('nick', { nick: 'other' })]);
+    expect(alice.of('message').map((m) => m.text)).toEqual(['back']);
+    expect(bob.of('message').map((m) => m.text)).toEqual(['hello']);
+    expect(other.seen.map(([type]) => type)).toEqual(['welcome']);
+
+    await bob.c.close();
+    expect(await alice.waitFor('left')).toEqual({ nick: 'bob' });
+  });
+
+  it('streams the room’s recent lines, oldest first, to a member who asks for its history', async () => {
+    const url = await chatApp();
+    const alice = await joinChat(url('history'));
+    for (const text of ['one', 'two', 'three']) await alice.c.call('say', { text });
+    await (await joinChat(url('history-other'))).c.call('say', { text: 'not this room' });
+    const carol = await joinChat(url('history'));
+    const lines: string[] = [];
+    for await (const line of carol.c.stream('history', {})) lines.push(line.text);
+    expect(lines).toEqual(['one', 'two', 'three']);
+    const last: string[] = [];
+    for await (const line of carol.c.stream('history', { limit: 2 })) last.push(line.text);
+    expect(last).toEqual(['two', 'three']);
+  });
+
+  it('asks the sender to confirm a line that looks like a command: "no" rejects with NOT_SENT and sends nothing, "yes" sends it', async () => {
+    const url = await chatApp();
+    const alice = await joinChat(url('lobby'));
+    const bob = await joinChat(url('lobby'));
+    const questions: string[] = [];
+    let answer = false;
+    alice.c.handle('confirm', ({ question }) => {
+      questions.push(question);
+      return answer;
+    });
+    const refused = await alice.c.call('say', { text: '/shrug now' }).catch((err: unknown) => err);
+    expect(alice.c.isError(refused, 'NOT_SENT') && refused.data).toEqual({ reason: 'declined' });
+    answer = true;
+    await alice.c.call('say', { text: '/shrug' });
+    expect(await bob.waitFor('message')).toMatchObject({ text: '/shrug' });
+    expect(bob.of('message')).toHaveLength(1);
+    expect(questions).toEqual(['"/shrug" is not a command here. Send it as a message?', '"/shrug" is not a command here. Send it as a message?']);
+  });
+
+  it('a say that fails the contract is answered VALIDATION and not published', async () => {
+    const url = await chatApp();
+    const alice = await joinChat(url('lobby'));
+    const bob = await joinChat(url('lobby'));
+    const empty = await alice.c.call('say', { text: '' }).catch((err: unknown) => err);
+    expect(MessageError.is(empty) && empty.code).toBe('VALIDATION');
+    await alice.c.call('say', { text: 'fine' });
+    expect(await bob.waitFor('message')).toMatchObject({ text: 'fine' });
+    expect(bob.of('message')).toHaveLength(1);
+  });
+});
+
+describe('samples/chat.ts startChat: the page and the module files', () => {
+  it('serves the page that imports the typed client from /wsgate/, zod’s ES modules, nothing outside them, and 426 at the gateway', async () => {
+    const chat = await startChat(0, '127.0.0.1');
+    onCleanup(() => chat.stop());
+    const base = `http://127.0.0.1:${chat.address.port}`;
+    const page = await fetchText(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain("import { connect, defineContract, MessageError } from '/wsgate/client-browser.js'");
+    expect(page.body).toContain("chat.handle('confirm'");
+    expect(page.body).toContain("chat.stream('history'");
+    const zod = await fetchText(`${base}/wsgate/zod/index.js`);
+    expect(zod.status).toBe(200);
+    expect(zod.body).toContain('export');
+    // JavaScript files outside the two folders, reached with encoded slashes (URL parsing keeps them).
+    expect((await fetchText(`${base}/wsgate/zod/..%2Fws%2Findex.js`)).status).toBe(404);
+    expect((await fetchText(`${base}/wsgate/..%2F..%2Fjest.config.js`)).status).toBe(404);
+    expect((await fetchText(`${base}/wsgate/zod/..%2Fzod%2Fpackage.json`)).status).toBe(404);
+    expect((await fetchText(`${base}/chat/lobby`)).status).toBe(426);
   });
 });

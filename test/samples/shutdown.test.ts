@@ -37,6 +37,7 @@ async function startSample(file: string): Promise<{ child: ChildProcess; port: n
 describe.each([
   ['echo.ts', '/websocket', 'SIGTERM'],
   ['chat-room.ts', '/chat/lobby', 'SIGINT'],
+  ['chat.ts', '/chat/lobby', 'SIGINT'],
 ] as const)('samples/%s', (file, path, signal) => {
   it(`closes every WebSocket with 1001 and exits 0 on ${signal}, even with a spare HTTP connection open`, async () => {
     const { child, port, output } = await startSample(file);

@@ -1,0 +1,92 @@
+/**
+ * The chat sample's page in Chromium: loaded from the sample's own HTTP server (samples/chat.ts run
+ * as a process with REDIS_URL), it imports the typed client from the build (dist/esm, made by
+ * `npm run build:esm` in beforeAll) and zod's ES modules, no bundler. A second process over Redis
+ * has a Node member (typed client) in the same room.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Page } from 'playwright-core';
+import { joinChat } from '../helpers/chat-member';
+import { launchBrowser, type TestBrowser } from './helpers/browser';
+import { startChatProcess } from './helpers/chat-process';
+
+const root = join(__dirname, '..', '..');
+let browser: TestBrowser;
+
+beforeAll(async () => {
+  await promisify(execFile)('npm', ['run', 'build:esm'], { cwd: root });
+  browser = await launchBrowser();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Opens the page for `room` and waits until it has joined and shown the history. */
+async function openChat(port: number, room: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
+  page.on('response', (res) => res.status() >= 400 && errors.push(`${res.status()} ${new URL(res.url()).pathname}`));
+  await page.goto(`http://127.0.0.1:${port}/?room=${encodeURIComponent(room)}`);
+  await page.waitForSelector('#status[data-ready="true"]', { timeout: 20_000 });
+  return { page, errors };
+}
+
+/** Waits until the list shows `line` (page code as text: the tests' TypeScript config has no DOM types). */
+const waitForLine = (page: Page, line: string): Promise<unknown> =>
+  page.waitForFunction(`[...document.querySelectorAll('#log li')].some((li) => li.textContent === ${JSON.stringify(line)})`);
+
+const logOf = (page: Page): Promise<string[]> => page.$$eval('#log li', (items) => items.map((li) => li.textContent ?? ''));
+
+test('a line typed on the page reaches a Node member on the other process over Redis, and back; confirm, typing and history on the page', async () => {
+  const [one, two] = await Promise.all([startChatProcess(), startChatProcess()]);
+  const room = `page-${process.pid}-${Date.now()}`;
+  const { page, errors } = await openChat(one.port, room);
+  const pageNick = await page.textContent('#me');
+  expect(await page.textContent('#status')).toBe('open');
+
+  const bob = await joinChat(`ws://127.0.0.1:${two.port}/chat/${room}`);
+  const bobNick = String((await bob.waitFor('welcome')).nick);
+  await waitForLine(page, `${bobNick} joined`);
+
+  await page.fill('#text', 'hello from the page');
+  await page.click('#send');
+  expect(await bob.waitFor('message')).toMatchObject({ nick: pageNick, text: 'hello from the page' });
+
+  // A line that looks like a command: the server asks the page (window.confirm), the page says yes.
+  const questions: string[] = [];
+  page.once('dialog', (dialog) => {
+    questions.push(dialog.message());
+    void dialog.accept();
+  });
+  await page.fill('#text', '/wave');
+  await page.click('#send');
+  expect(await bob.waitFor('message', (m) => m.text === '/wave')).toMatchObject({ nick: pageNick });
+  expect(questions).toEqual(['"/wave" is not a command here. Send it as a message?']);
+
+  await bob.c.send('typing', { on: true });
+  await page.waitForFunction(`document.getElementById('typing').textContent === ${JSON.stringify(`${bobNick} typing…`)}`);
+  await bob.c.call('say', { text: 'hi page' });
+  await waitForLine(page, `${bobNick}: hi page`);
+  expect(await page.textContent('#typing')).toBe('');
+
+  // A second page on the first process gets that process's lines as the history stream.
+  const second = await openChat(one.port, room);
+  expect(await logOf(second.page)).toEqual([`${pageNick}: hello from the page`, `${pageNick}: /wave`]);
+
+  await bob.c.close();
+  await waitForLine(page, `${bobNick} left`);
+  expect(await logOf(page)).toEqual([
+    `${bobNick} joined`,
+    `${pageNick}: hello from the page`,
+    `${pageNick}: /wave`,
+    `${bobNick}: hi page`,
+    expect.stringMatching(/ joined$/), // the second page
+    `${bobNick} left`,
+  ]);
+  expect([...errors, ...second.errors]).toEqual([]);
+});
