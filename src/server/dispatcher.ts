@@ -34,7 +34,7 @@ function onSocketMessage(this: DispatchedSocket, data: Buffer, isBinary: boolean
 
 export class Dispatcher implements SocketLifecycle {
   /** Messages waiting for a busy handler: bounded, pauses the socket, discards after close(). */
-  private readonly queue: InboundQueue<IncomingMessage>;
+  private queue: InboundQueue<IncomingMessage> | undefined;
   /** A handler (or @OnOpen) is running; incoming messages wait in the queue. */
   private busy = true;
   private ended = false;
@@ -72,7 +72,6 @@ export class Dispatcher implements SocketLifecycle {
     private readonly onDone: (d: Dispatcher) => void,
   ) {
     this.instanceMethods = instance as Record<string | symbol, Handler>;
-    this.queue = new InboundQueue(def.settings.maxQueuedMessages);
     if (def.contract) {
       // A contract connection's messages all go to its session as they are read: it queues data
       // messages itself, so that replies and $cancel never wait behind a handler.
@@ -89,7 +88,6 @@ export class Dispatcher implements SocketLifecycle {
     this.ws = ws;
     const { settings, hooks } = this.def;
     (ws as DispatchedSocket)[kDispatcher] = this;
-    this.queue.attach(ws);
     this.session?.attach(ws);
     ws.on('message', onSocketMessage);
     if (hooks.ping) ws.on('ping', (data: Buffer) => this.invokeControl('ping', data));
@@ -105,8 +103,17 @@ export class Dispatcher implements SocketLifecycle {
   /** @internal Called by the socket's 'message' listener. */
   receive(message: IncomingMessage): void {
     if (this.stopped || this.ended) return; // read and discarded: nothing is delivered after close()
-    if (this.busy) this.queue.push(message);
+    if (this.busy) this.inbound().push(message);
     else this.deliver(message);
+  }
+
+  /** The queue, made when a message first has to wait (most connections never need one). */
+  private inbound(): InboundQueue<IncomingMessage> {
+    if (!this.queue) {
+      this.queue = new InboundQueue(this.def.settings.maxQueuedMessages);
+      this.queue.attach(this.ws);
+    }
+    return this.queue;
   }
 
   /** The hot path: a synchronous handler costs one call, and its return value one send. */
@@ -173,7 +180,7 @@ export class Dispatcher implements SocketLifecycle {
     this.busy = false;
     if (this.ended) return this.disposeWhenIdle();
     let message: IncomingMessage | undefined;
-    while (!this.busy && !this.stopped && (message = this.queue.shift()) !== undefined) {
+    while (!this.busy && !this.stopped && (message = this.queue?.shift()) !== undefined) {
       this.deliver(message);
       if (this.ended) return this.disposeWhenIdle();
     }
@@ -199,7 +206,7 @@ export class Dispatcher implements SocketLifecycle {
   private fail(kind: HookKind, err: unknown): void {
     if (kind !== 'close') {
       this.stopped = true;
-      this.queue.clear();
+      this.queue?.clear();
     }
     if (kind === 'message' || kind === 'open') this.busy = false; // the failure is that handler's settlement
     handleUserError(this.conn, this.logger, describeHook(this.def, kind), err);
@@ -212,14 +219,15 @@ export class Dispatcher implements SocketLifecycle {
    */
   onClosing(): void {
     this.stopped = true;
-    this.queue.clear();
-    this.queue.startDiscarding();
+    // Discarding needs no queue of its own: receive() drops everything once `stopped` is set.
+    this.queue?.clear();
+    this.queue?.startDiscarding();
   }
 
   /** SocketLifecycle: the socket has closed. Waiting messages are dropped, as tornado never reads them. */
   onEnded(): void {
     this.ended = true;
-    this.queue.clear();
+    this.queue?.clear();
     this.idleWaiter?.();
     // A close() from here on (from @OnClose itself, or a handler it awaits) must not wait for @OnClose.
     this.conn[kCleanupStarted]();
@@ -280,7 +288,7 @@ export class Dispatcher implements SocketLifecycle {
    */
   drain(): Promise<void> {
     this.stopped = true; // receive() drops from now on
-    if (!this.ended) this.queue.stopReading();
+    if (!this.ended) this.inbound().stopReading();
     if (!this.busy || this.ended) return Promise.resolve();
     return new Promise<void>((resolve) => (this.idleWaiter = resolve));
   }

@@ -38,15 +38,45 @@ export interface HandshakeRequest {
   readonly query: URLSearchParams;
 }
 
-class RequestSnapshot implements HandshakeRequest {
-  // Most connections never read the query: parse it on first use only.
-  #query: URLSearchParams | undefined = undefined;
+/** Fields whose repeats Node drops (it keeps the first), as `IncomingMessage.headers` does. */
+const SINGLE_VALUED = new Set([
+  'age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host', 'if-modified-since',
+  'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer', 'retry-after',
+  'server', 'user-agent',
+]);
 
-  // The fields as parameter properties: one list (the interface above documents them).
+/** `IncomingMessage.headers` rebuilt from `rawHeaders` (names and values alternating), with Node's rules for repeats. */
+function parseHeaders(raw: readonly string[]): IncomingHttpHeaders {
+  const headers: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    const value = raw[i + 1];
+    const previous = headers[name];
+    if (previous === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
+    else if (name === 'set-cookie') (previous as string[]).push(value);
+    else if (!SINGLE_VALUED.has(name)) headers[name] = `${previous as string}${name === 'cookie' ? '; ' : ', '}${value}`;
+  }
+  return headers;
+}
+
+// A separator no header can contain (HTTP forbids NUL in field names and values).
+const SEP = '\0';
+
+class RequestSnapshot implements HandshakeRequest {
+  // Most connections never read the query or the headers again after the handshake: the headers are
+  // kept as one flat string (about 250 bytes less per idle connection than Node's object of strings)
+  // and parsed on first use only; the query likewise.
+  #query: URLSearchParams | undefined = undefined;
+  #headers: IncomingHttpHeaders | undefined = undefined;
+
   constructor(
-    readonly method: string, readonly url: string, readonly httpVersion: string, readonly headers: Readonly<IncomingHttpHeaders>,
+    readonly method: string, readonly url: string, readonly httpVersion: string, private readonly rawHeaders: string,
     readonly remoteAddress: string | undefined, readonly remotePort: number | undefined, readonly encrypted: boolean,
   ) {}
+
+  get headers(): Readonly<IncomingHttpHeaders> {
+    return (this.#headers ??= parseHeaders(this.rawHeaders.split(SEP)));
+  }
 
   get query(): URLSearchParams {
     if (this.#query === undefined) {
@@ -61,6 +91,6 @@ class RequestSnapshot implements HandshakeRequest {
 export function snapshotRequest(req: IncomingMessage): HandshakeRequest {
   const socket = req.socket as IncomingMessage['socket'] & { encrypted?: boolean };
   return new RequestSnapshot(
-    req.method ?? 'GET', req.url ?? '/', req.httpVersion, req.headers, socket.remoteAddress, socket.remotePort, socket.encrypted === true,
+    req.method ?? 'GET', req.url ?? '/', req.httpVersion, req.rawHeaders.join(SEP), socket.remoteAddress, socket.remotePort, socket.encrypted === true,
   );
 }

@@ -1,8 +1,9 @@
 import { createServer, IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect as tcpConnect, type AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { CheckOrigin, Connection, createApp, Gateway, OnClose, OnMessage, OnOpen, Subprotocol, type HandshakeRequest } from '../../src';
+import { snapshotRequest } from '../../src/server/handshake-request';
 import { memoryLogger, startApp } from '../helpers/app';
 import { eventually } from '../helpers/eventually';
 import { onCleanup } from '../helpers/cleanup';
@@ -130,5 +131,31 @@ describe('conn.request', () => {
     expect(request!.deref()).toBeUndefined();
     expect(ws.readyState).toBe(ws.OPEN);
     expect(app.connectionCount).toBe(1);
+  });
+});
+
+describe('the headers of the snapshot', () => {
+  it('are what Node makes of the same request, repeated fields included (kept as one string until read)', async () => {
+    const server = createServer();
+    onCleanup(() => new Promise((resolve) => server.close(resolve)));
+    const compared = new Promise<[unknown, unknown]>((resolve) =>
+      server.on('request', (req, res) => {
+        resolve([snapshotRequest(req).headers, req.headers]);
+        res.end();
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const socket = tcpConnect(port, '127.0.0.1');
+    onCleanup(() => socket.destroy());
+    socket.write(
+      [
+        'GET /h HTTP/1.1', `Host: 127.0.0.1:${port}`, 'Host: second.example', 'Cookie: a=1', 'Cookie: b=2', 'X-Dup: one', 'x-dup: two',
+        'Set-Cookie: s=1', 'Set-Cookie: t=2', 'User-Agent: first', 'User-Agent: second', 'Accept: */*', 'Empty:', '', '',
+      ].join('\r\n'),
+    );
+    const [snapshot, node] = await compared;
+    expect(snapshot).toEqual(node);
+    expect(snapshot).toMatchObject({ cookie: 'a=1; b=2', 'x-dup': 'one, two', 'set-cookie': ['s=1', 't=2'], 'user-agent': 'first', empty: '' });
   });
 });
