@@ -295,3 +295,24 @@ describe('contract gateway: order, cancel and close', () => {
     await eventually(() => closed() === 1, '@OnClose');
   });
 });
+
+describe('contract gateway: validateOutgoing and error data', () => {
+  it('error data the contract’s errors schema refuses is logged and answered INTERNAL; valid data goes out as thrown', async () => {
+    @Gateway('/errors', { contract: chat, validateOutgoing: true })
+    class ErrorDataGateway {
+      @OnMessage(chat, 'say') say({ text }: In<typeof chat, 'say'>): Out<typeof chat, 'say'> {
+        if (text === 'good') throw new MessageError('RATE_LIMITED', 'slow down', { retryAfterMs: 10 });
+        throw new MessageError('RATE_LIMITED', 'slow down', { retryAfterMs: 'soon' });
+      }
+      @OnMessage(chat, 'typing') typing(): void {}
+      @OnMessage(chat, 'ping') ping(): void {}
+      @OnMessage(chat, 'history') async *history(): AsyncIterable<Out<typeof chat, 'history'>> {}
+    }
+    const { url, logger } = await startApp([ErrorDataGateway]);
+    const peer = await JsonPeer.open(url('/errors'));
+    expect(await peer.request('say', { text: 'good' }, 1)).toEqual({ id: 1, error: { code: 'RATE_LIMITED', message: 'slow down', data: { retryAfterMs: 10 } } });
+    expect(logger.errors).toEqual([]);
+    expect(await peer.request('say', { text: 'bad' }, 2)).toEqual({ id: 2, error: { code: 'INTERNAL', message: 'Internal error' } });
+    expect(logger.errors.join('\n')).toMatch(/ErrorDataGateway\.say \(@OnMessage 'say'\) threw MessageError RATE_LIMITED with data its schema refuses/);
+  });
+});
