@@ -3,6 +3,15 @@
  * @module
  */
 
+/** Marks every wsgate error, across realms and copies of the package (see `MessageError.is`). */
+const kWsgateError = Symbol.for('wsgate.error');
+
+/** What every wsgate error class shares: the cross-realm marker. */
+abstract class WsgateError extends Error {
+  /** `Symbol.for('wsgate.error')`: true on every error wsgate creates. */
+  readonly [kWsgateError] = true;
+}
+
 /**
  * Thrown by a handler to close its connection with a chosen close code.
  * Any other exception closes with 1011 (internal error).
@@ -12,7 +21,7 @@
  * @OnMessage() onMessage(m: string) { if (!m) throw new WebSocketError(4003, 'empty message'); }
  * ```
  */
-export class WebSocketError extends Error {
+export class WebSocketError extends WsgateError {
   override name = 'WebSocketError';
   constructor(
     /** RFC 6455 §7.4 close code (1000–1014 except 1004–1006, or 3000–4999). */
@@ -28,7 +37,7 @@ export class WebSocketError extends Error {
  * Writing to, pinging or reading from a connection that is closed or closing.
  * Mirrors tornado's `WebSocketClosedError`.
  */
-export class WebSocketClosedError extends Error {
+export class WebSocketClosedError extends WsgateError {
   override name = 'WebSocketClosedError';
   constructor(message = 'WebSocket connection is closed') {
     super(message);
@@ -36,7 +45,7 @@ export class WebSocketClosedError extends Error {
 }
 
 /** The server answered the upgrade request with something other than 101 Switching Protocols. */
-export class WebSocketHandshakeError extends Error {
+export class WebSocketHandshakeError extends WsgateError {
   override name = 'WebSocketHandshakeError';
   constructor(
     message: string,
@@ -48,7 +57,7 @@ export class WebSocketHandshakeError extends Error {
 }
 
 /** An operation (such as `websocketConnect`'s `connectTimeout`) did not finish in time. */
-export class TimeoutError extends Error {
+export class TimeoutError extends WsgateError {
   override name = 'TimeoutError';
 }
 
@@ -62,7 +71,7 @@ export class TimeoutError extends Error {
  * catch (err) { if (err instanceof WebSocketConnectError && err.code === 'ECONNREFUSED') retryLater(); }
  * ```
  */
-export class WebSocketConnectError extends Error {
+export class WebSocketConnectError extends WsgateError {
   override name = 'WebSocketConnectError';
   constructor(
     message: string,
@@ -75,16 +84,15 @@ export class WebSocketConnectError extends Error {
 }
 
 /** A gateway class or app option is invalid; raised by `createApp` with the class name in the message. */
-export class GatewayDefinitionError extends Error {
+export class GatewayDefinitionError extends WsgateError {
   override name = 'GatewayDefinitionError';
 }
 
 /** A broker (pub/sub backend) could not carry out a subscribe or publish. */
-export class BrokerError extends Error {
+export class BrokerError extends WsgateError {
   override name = 'BrokerError';
 }
 
-const kWsgateError = Symbol.for('wsgate.error');
 
 /**
  * An error answer of the contract protocol. Thrown by a contract handler, it becomes an error reply
@@ -97,10 +105,8 @@ const kWsgateError = Symbol.for('wsgate.error');
  * throw new MessageError('RATE_LIMITED', 'slow down', { retryAfterMs: 1000 });
  * ```
  */
-export class MessageError<Code extends string = string, Data = unknown> extends Error {
+export class MessageError<Code extends string = string, Data = unknown> extends WsgateError {
   override name = 'MessageError';
-  /** Marks wsgate's errors across realms and copies of the package (see `MessageError.is`). */
-  readonly [kWsgateError] = true;
   constructor(
     /** The error code: one of the contract's `errors` or a code wsgate sends (`VALIDATION`, `INTERNAL`, …). */
     readonly code: Code,
