@@ -59,6 +59,14 @@ export interface GatewayOptions {
    * (Try Again Later, the default); `'drop'` skips that message for it.
    */
   backpressurePolicy?: BackpressurePolicy;
+  /**
+   * Which `Origin` headers may open a connection: exact origins (`'https://chat.example.com'`, compared
+   * case-insensitively) and patterns, or `'*'` for any. Checked before anything of the gateway is
+   * built, and before `@CheckOrigin` when the gateway also has one. Without it (and without
+   * `@CheckOrigin`) the default same-host rule applies. Requests without `Origin` pass (not browsers):
+   * this is no authentication.
+   */
+  origins?: ReadonlyArray<string | RegExp> | '*';
 }
 
 /** See `GatewayOptions.backpressurePolicy`. */

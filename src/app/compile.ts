@@ -10,6 +10,7 @@ import { DEFAULTS, kHandshake } from '../constants';
 import { collectContractHandlers, collectHooks, getOwnGatewayMetadata } from '../decorators/metadata';
 import { GatewayDefinitionError } from '../errors';
 import { checkGatewayClass, checkNotShadowed } from './definition-checks';
+import { compileOriginRule } from '../server/origin-rule';
 import { compileContract } from './compile-contract';
 import type { AppOptions, GatewayOptions } from '../types';
 import { toPerMessageDeflate } from '../connection/compression';
@@ -28,11 +29,33 @@ export function checkPositive(owner: string, name: string, value: number | undef
   }
 }
 
+/** `origins`: '*', or origins as browsers send them (scheme://host[:port], default port left out, no path) and RegExps. */
+function checkOrigins(owner: string, origins: unknown): void {
+  if (origins === '*') return;
+  if (!Array.isArray(origins)) throw new GatewayDefinitionError(`${owner}: origins must be '*' or a list of origins and RegExps`);
+  for (const o of origins as unknown[]) {
+    if (o instanceof RegExp) continue;
+    let origin: string | undefined;
+    try {
+      origin = typeof o === 'string' ? new URL(o).origin : undefined;
+    } catch {
+      origin = undefined;
+    }
+    if (origin === undefined || origin === 'null' || origin.toLowerCase() !== (o as string).toLowerCase()) {
+      throw new GatewayDefinitionError(
+        `${owner}: origins: ${JSON.stringify(o)} is not an origin as browsers send it (scheme://host[:port], no path, no default port)` +
+          (origin && origin !== 'null' ? `; did you mean ${JSON.stringify(origin)}?` : ''),
+      );
+    }
+  }
+}
+
 export function checkGatewayOptions(owner: string, o: GatewayOptions): void {
   checkPositive(owner, 'maxMessageSize', o.maxMessageSize);
   checkPositive(owner, 'pingInterval', o.pingInterval);
   checkPositive(owner, 'pingTimeout', o.pingTimeout);
   checkPositive(owner, 'maxBackpressure', o.maxBackpressure);
+  if (o.origins !== undefined) checkOrigins(owner, o.origins);
   if (o.backpressurePolicy !== undefined && o.backpressurePolicy !== 'close' && o.backpressurePolicy !== 'drop') {
     throw new GatewayDefinitionError(`${owner}: backpressurePolicy must be 'close' or 'drop', got ${String(o.backpressurePolicy)}`);
   }
@@ -97,7 +120,8 @@ export function compileGateway(cls: GatewayClass, app: AppOptions, hub: Hub, onC
       backpressurePolicy: o.backpressurePolicy ?? 'close',
     },
   };
-  return { name, cls, path: meta.path, hooks, contract, settings, wss, pubsub };
+  const originRule = compileOriginRule(o.origins, hooks.checkOrigin !== undefined);
+  return { name, cls, path: meta.path, hooks, originRule, contract, settings, wss, pubsub };
 }
 
 /** Every gateway of the app; two on one path, or one class listed twice, is an error. */

@@ -6,6 +6,7 @@
 import type { WebSocketServer } from 'ws';
 import type { HookKind } from '../decorators/metadata';
 import type { CompiledContract } from './contract/compiled';
+import type { OriginRule } from './origin-rule';
 import type { GatewayOptions } from '../types';
 import type { PubSubLink } from '../topics/registry';
 
@@ -28,6 +29,8 @@ export interface GatewayDefinition {
   readonly path: string | RegExp;
   readonly hooks: GatewayHooks;
   readonly settings: GatewaySettings;
+  /** What the Origin header must be (before @CheckOrigin, when the gateway has one). */
+  readonly originRule: OriginRule;
   /** The compiled contract, on contract gateways. */
   readonly contract?: CompiledContract;
   /** A noServer ws server configured with this gateway's limits and compression. */

@@ -18,7 +18,6 @@ import {
   answerPlainRequest,
   checkProtocolHeaders,
   checkUpgradeRequest,
-  isSameOrigin,
   normalizeSubprotocolHeader,
   reject,
   respond,
@@ -27,6 +26,7 @@ import {
 import { createScope, disposeScope } from './scope';
 import { snapshotRequest } from './handshake-request';
 import { closeConnections, type ShutdownOptions } from './shutdown';
+import { originAllowed } from './origin-rule';
 import { MalformedPathError, type RouteMatch, type Router } from './router';
 import { dropConnection } from '../topics/registry';
 
@@ -176,12 +176,16 @@ export class GatewayServer {
     return undefined;
   }
 
-  /** The default same-host rule, or the gateway's @CheckOrigin on its instance; only with an Origin header. */
+  /**
+   * The gateway's origin rule (`origins`, or the default same-host rule), then its @CheckOrigin on its
+   * instance when it declares one; only with an Origin header.
+   */
   private checkOrigin(h: Handshake): StepResult {
     const origin = h.req.headers.origin;
     if (origin === undefined) return undefined;
     const def = h.match.target;
-    if (!def.hooks.checkOrigin) return isSameOrigin(origin, h.req.headers.host) ? undefined : FORBIDDEN;
+    if (!originAllowed(def.originRule, origin, h.req.headers.host)) return FORBIDDEN;
+    if (!def.hooks.checkOrigin) return undefined;
     const pending = this.instanceFor(h);
     if (!pending) return INTERNAL_ERROR;
     return this.callHook<boolean>(def, pending, 'checkOrigin', [origin]).then((allowed) => {
