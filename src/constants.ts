@@ -48,3 +48,8 @@ export const kSession = Symbol('wsgate.session');
 export const kGatewayMetadata = Symbol('wsgate.gateway');
 
 export const noop = (): void => {};
+
+/** Whether user code returned a promise (or any thenable): the one test the runtime uses for it. */
+export function isThenable<T = unknown>(value: unknown): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | null)?.then === 'function';
+}

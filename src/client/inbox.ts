@@ -3,6 +3,7 @@
  * after close()) until `readMessage` takes them or the `onMessage` callback is free.
  * @module
  */
+import { isThenable } from '../constants';
 import { InboundQueue, type Pausable } from '../connection/inbound-queue';
 import { TimeoutError } from '../errors';
 import type { IncomingMessage } from '../types';
@@ -26,9 +27,6 @@ interface Reader {
   onAbort?: () => void;
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
 
 export interface MessageQueueOptions {
   /** Waiting messages at which the socket is paused. */

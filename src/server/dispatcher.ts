@@ -6,7 +6,7 @@
  */
 import type { DependencyContainer } from 'tsyringe';
 import type { WebSocket } from 'ws';
-import { DEFAULTS, kAttach, kDispatcher, kFinished, kSend, kSession } from '../constants';
+import { DEFAULTS, isThenable, kAttach, kDispatcher, kFinished, kSend, kSession } from '../constants';
 import { ContractSession } from './contract/session';
 import type { HookKind } from '../decorators/metadata';
 import { WebSocketClosedError } from '../errors';
@@ -21,9 +21,6 @@ import { decodeFrame, encodeMessage } from '../connection/serialize';
 
 type Handler = (...args: unknown[]) => unknown;
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
 
 type DispatchedSocket = WebSocket & { [kDispatcher]?: Dispatcher };
 

@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { DependencyContainer } from 'tsyringe';
-import { kHandshake, kPubSub, noop } from '../constants';
+import { isThenable, kHandshake, kPubSub, noop } from '../constants';
 import { PROTOCOL_NAME } from '../protocol/contract';
 import type { Logger } from '../types';
 import { Connection } from './connection';
@@ -64,9 +64,6 @@ export interface GatewayServerOptions {
   readonly maxConnections: number;
 }
 
-function isThenable<T>(value: unknown): value is PromiseLike<T> {
-  return typeof (value as PromiseLike<T> | null)?.then === 'function';
-}
 
 const INTERNAL_ERROR = reject(500, 'Internal Server Error');
 const FORBIDDEN = reject(403, 'Cross origin WebSockets are not allowed.');

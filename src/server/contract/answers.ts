@@ -3,6 +3,7 @@
  * there is no usable id, and what a `MessageError` thrown by a handler becomes on the wire.
  * @module
  */
+import { isThenable } from '../../constants';
 import type { MessageError } from '../../errors';
 import { writeErrorReply, writeSystemError, type Id, type WireError, type WireIssue } from '../../protocol/envelope';
 import { runSchema } from '../../protocol/validate';
@@ -30,7 +31,7 @@ export function messageErrorAnswer(compiled: CompiledContract, logger: Logger, l
   if (!schema) return error;
   const result = runSchema(schema, err.data);
   // Checked synchronously only: waiting for an async schema here would reorder the answers.
-  if (typeof (result as Partial<PromiseLike<unknown>>).then === 'function' || (result as { issues?: unknown }).issues) {
+  if (isThenable(result) || result.issues) {
     logger.error(`wsgate: ${label} threw MessageError ${err.code} with data its schema refuses`);
     return INTERNAL;
   }

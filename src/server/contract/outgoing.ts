@@ -3,6 +3,7 @@
  * around `conn.call` (its default timeout, the validation of the client's answer).
  * @module
  */
+import { isThenable } from '../../constants';
 import { MessageError } from '../../errors';
 import type { MessageSpec, Schema } from '../../protocol/contract';
 import { writeEvent } from '../../protocol/envelope';
@@ -13,9 +14,6 @@ import type { CompiledContract } from './compiled';
 /** `conn.call` gives up after this long unless told otherwise. */
 export const DEFAULT_CALL_TIMEOUT = 30_000;
 
-function isThenable<T>(value: unknown): value is PromiseLike<T> {
-  return typeof (value as PromiseLike<T> | null)?.then === 'function';
-}
 
 /** The contract's `server` message `type`, or a TypeError naming the gateway. */
 export function serverSpec(compiled: CompiledContract, what: string, type: string): MessageSpec {

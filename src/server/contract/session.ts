@@ -7,7 +7,7 @@
  * data messages beyond the bound are then answered `OVERLOADED`.
  * @module
  */
-import { CloseCode, kSend, noop } from '../../constants';
+import { CloseCode, isThenable, kSend, noop } from '../../constants';
 import { handleUserError } from '../../connection/handler-errors';
 import { InboundQueue, type Pausable } from '../../connection/inbound-queue';
 import { MessageError, WebSocketClosedError, WebSocketError } from '../../errors';
@@ -31,9 +31,6 @@ export interface SessionConnection {
 
 type Method = (this: object, ...args: unknown[]) => unknown;
 
-function isThenable<T>(value: unknown): value is PromiseLike<T> {
-  return typeof (value as PromiseLike<T> | null)?.then === 'function';
-}
 
 /** `code: message` of a client's `$error`, each cut to 100 characters; `(malformed)` otherwise. */
 function describePeerError(error: unknown): string {

@@ -1,19 +1,12 @@
 import { MessageError, TimeoutError, WebSocketClosedError } from '../../../src/errors';
 import { connect } from '../../../src/client-entry';
 import { writeErrorReply, writeReply } from '../../../src/protocol/envelope';
-import { onCleanup } from '../../helpers/cleanup';
 import { rejectionOf } from '../../helpers/client';
 import { ContractPeer } from '../../helpers/contract-peer';
 import { chat } from './contract';
+import { connectToPeer } from './connected';
 
-async function setup(options: Parameters<typeof connect>[2] = {}) {
-  const peer = await ContractPeer.start();
-  const connecting = connect(chat, peer.url, options);
-  const socket = await peer.connection();
-  const c = await connecting;
-  onCleanup(() => c.close());
-  return { peer, socket, c };
-}
+const setup = connectToPeer;
 
 describe('typed client: calls and events it sends', () => {
   test('offers wsgate.v1, sends a request with id 1 and resolves with the validated reply', async () => {

@@ -5,6 +5,7 @@ import { onCleanup } from '../../helpers/cleanup';
 import { rejectionOf, startHttpServer } from '../../helpers/client';
 import { ContractPeer } from '../../helpers/contract-peer';
 import { chat } from './contract';
+import { connectToPeer } from './connected';
 
 /** Records the states and lets a test await the next occurrence of one. */
 function stateLog() {
@@ -25,12 +26,7 @@ function stateLog() {
 
 async function setup(options: Parameters<typeof connect>[2] = {}) {
   const log = stateLog();
-  const peer = await ContractPeer.start();
-  const connecting = connect(chat, peer.url, { reconnect: { min: 5, max: 20 }, onStateChange: log.onStateChange, ...options });
-  const socket = await peer.connection();
-  const c = await connecting;
-  onCleanup(() => c.close());
-  return { peer, socket, c, log };
+  return { ...(await connectToPeer({ reconnect: { min: 5, max: 20 }, onStateChange: log.onStateChange, ...options })), log };
 }
 
 describe('typed client: reconnecting', () => {

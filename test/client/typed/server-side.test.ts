@@ -1,19 +1,9 @@
 import { MessageError } from '../../../src/errors';
-import { connect } from '../../../src/client-entry';
 import { writeCancel, writeEvent, writeRequest, writeStreamEnd, writeStreamItem } from '../../../src/protocol/envelope';
-import { onCleanup } from '../../helpers/cleanup';
 import { rejectionOf } from '../../helpers/client';
-import { ContractPeer } from '../../helpers/contract-peer';
-import { chat } from './contract';
+import { connectToPeer } from './connected';
 
-async function setup(options: Parameters<typeof connect>[2] = {}) {
-  const peer = await ContractPeer.start();
-  const connecting = connect(chat, peer.url, options);
-  const socket = await peer.connection();
-  const c = await connecting;
-  onCleanup(() => c.close());
-  return { peer, socket, c };
-}
+const setup = connectToPeer;
 
 describe('typed client: what the server sends', () => {
   test('on() gets each validated event; the returned function stops it', async () => {
