@@ -88,6 +88,29 @@ export class GatewayDefinitionError extends WsgateError {
   override name = 'GatewayDefinitionError';
 }
 
+/**
+ * Thrown by a guard to refuse a handshake with an HTTP status (401, 403, 429, …), a short
+ * plain-text message and extra headers (e.g. `WWW-Authenticate`). With the gateway option
+ * `rejectWith: 'close'` the refusal is a close frame with code 4000 + status instead.
+ *
+ * @example
+ * ```ts
+ * throw new HandshakeRejection(401, 'token required', { 'WWW-Authenticate': 'Bearer' });
+ * ```
+ */
+export class HandshakeRejection extends WsgateError {
+  override name = 'HandshakeRejection';
+  constructor(
+    /** The HTTP status answered: 400–599. */
+    readonly status: number,
+    message = '',
+    /** Extra response headers. A name or value with CR or LF is a programming error (answered 500). */
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+}
+
 /** A broker (pub/sub backend) could not carry out a subscribe or publish. */
 export class BrokerError extends WsgateError {
   override name = 'BrokerError';
