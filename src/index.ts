@@ -12,6 +12,8 @@ export type { DependencyContainer } from 'tsyringe';
 export type { App } from './app/app';
 export { Connection } from './server/connection';
 export type { HandshakeRequest } from './server/handshake-request';
+export { Principal } from './auth/guard';
+export type { Guard, GuardClass, GuardResult, Handshake } from './auth/guard';
 export { Hub } from './topics/hub';
 export type { PublishOptions } from './topics/hub';
 export { MemoryBroker, MemoryBus } from './topics/brokers/memory-broker';
@@ -31,6 +33,7 @@ export type { Id } from './protocol/envelope';
 export {
   BrokerError,
   GatewayDefinitionError,
+  HandshakeRejection,
   MessageError,
   TimeoutError,
   WebSocketClosedError,

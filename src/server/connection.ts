@@ -1,4 +1,5 @@
-import { kPubSub, kSession, noop } from '../constants';
+import { kAuth, kPubSub, kSession, noop } from '../constants';
+import type { AuthState } from '../auth/run-guards';
 import type { ContractDefinition, ServerData, ServerEventType, ServerReply, ServerRequestType } from '../protocol/contract';
 import type { CallOptions } from '../protocol/pending-calls';
 import type { ContractSession } from './contract/session';
@@ -19,7 +20,7 @@ import type { HandshakeRequest } from './handshake-request';
  * }
  * ```
  */
-export class Connection<C extends ContractDefinition = ContractDefinition> extends WebSocketConnection implements Subscriber {
+export class Connection<C extends ContractDefinition = ContractDefinition, P = unknown> extends WebSocketConnection implements Subscriber {
   /** @internal Built by the runtime for each upgrade request. */
   constructor(
     /**
@@ -31,6 +32,18 @@ export class Connection<C extends ContractDefinition = ContractDefinition> exten
     readonly params: Readonly<Record<string, string>>,
   ) {
     super();
+  }
+
+  /** @internal Set by the runtime on gateways with guards: who the connection is and until when. */
+  [kAuth]: AuthState | undefined = undefined;
+
+  /**
+   * Who this connection is: the principal the gateway's guards set at the handshake (the first guard
+   * that returned `{ principal }`), or the refreshed one after the credentials were renewed.
+   * `undefined` when no guard set one.
+   */
+  get principal(): P | undefined {
+    return this[kAuth]?.principal as P | undefined;
   }
 
   /** @internal Set by the runtime on contract gateways: the protocol session of this connection. */
