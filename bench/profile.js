@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * Profiles one bench server under load: `node bench/profile.js [server] [--mode throughput] [--no-build] [--top N]`
+ * Profiles one bench server under load: `node bench/profile.js [server] [--mode throughput] [--bearer] [--no-build] [--top N]`
  * (default server wsgate-json; the request/reply servers: `wsgate-rtt --mode rtt`). Runs the server with `node --cpu-prof` (pinned to CPU 0) while
  * the load client (CPU 1) runs the chosen benchmark, then prints the functions with the most
  * self time (% of non-idle samples), those of wsgate (dist/src, mapped back to src/*.ts through
@@ -153,7 +153,9 @@ async function main() {
   const s = await startServer(server, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', name] });
   let result;
   try {
-    result = await runClient({ mode, port: s.port, control: s.control, path: '/echo', ...MODES[mode] }, { timeoutMs: 120000 });
+    // --bearer: every handshake carries Authorization: Bearer <HMAC token> (the wsgate-hmac server checks it).
+    const bearer = flag('--bearer') ? { bearer: true } : {};
+    result = await runClient({ mode, port: s.port, control: s.control, path: '/echo', ...MODES[mode], ...bearer }, { timeoutMs: 120000 });
   } finally {
     await stopServer(s, 15000);
   }

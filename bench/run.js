@@ -13,7 +13,7 @@
  * Options:
  *   --quick             1 repetition, shorter windows (a smoke run, ~1.5 min)
  *   --reps N            repetitions (default 3, --quick 1)
- *   --only a,b          benchmarks to run (ids below)
+ *   --only a,b          benchmarks to run (ids below; handshake-guard runs only when named here)
  *   --servers a,b       families to run: raw, wsgate, nest, socketio (raw is always kept: it is the baseline)
  *   --with a,b          add experimental servers (raw-json-corked, raw-rtt-corked) to the benchmarks of their base server
  *   --no-build          use the existing dist/ and bench/build/
@@ -90,6 +90,22 @@ const BENCHMARKS = [
     options: { count: QUICK ? 1000 : 2000, concurrency: 50 },
     metrics: [
       { key: 'cpuUsPerConn', label: 'server CPU µs/conn', better: 'lower', budget: 1.3, digits: 1 },
+      { key: 'connPerSec', label: 'conn/s', better: 'higher', digits: 0 },
+    ],
+  },
+  {
+    // Opt-in (--only handshake-guard): the cost of one guard, compared with wsgate itself, not raw ws.
+    id: 'handshake-guard',
+    title: 'handshakes with one HMAC bearer-token guard, open+close, concurrency 50',
+    mode: 'handshakes',
+    servers: ['wsgate-noguard', 'wsgate-hmac'],
+    baseline: 'wsgate-noguard',
+    optIn: true,
+    // Both servers get the same request, Authorization: Bearer <token> included.
+    clientOptions: () => ({ bearer: true }),
+    options: { count: QUICK ? 1000 : 3000, concurrency: 50 },
+    metrics: [
+      { key: 'cpuUsPerConn', label: 'server CPU µs/conn', better: 'lower', budget: 1.15, digits: 1 },
       { key: 'connPerSec', label: 'conn/s', better: 'higher', digits: 0 },
     ],
   },
@@ -264,7 +280,7 @@ async function main() {
   if (flag('--rerender')) return rerender();
   const started = Date.now();
   if (!flag('--no-build')) build({ wsgate: FAMILIES.has('wsgate') });
-  const benches = BENCHMARKS.filter((b) => !ONLY || ONLY.includes(b.id)).map((b) => ({
+  const benches = BENCHMARKS.filter((b) => (ONLY ? ONLY.includes(b.id) : !b.optIn)).map((b) => ({
     ...b,
     servers: [
       ...b.servers.filter((s) => FAMILIES.has(family(s)) && (s !== 'wsgate-hub' || hubExported())),

@@ -23,6 +23,8 @@ const SERVERS = {
   'wsgate-text': ['servers/wsgate-text.js'],
   'wsgate-json': ['servers/wsgate-json.js'],
   'wsgate-fanout': ['servers/wsgate-fanout.js'],
+  'wsgate-noguard': ['servers/wsgate-guard.js', 'none'],
+  'wsgate-hmac': ['servers/wsgate-guard.js', 'hmac'],
   'wsgate-hub': ['servers/wsgate-fanout.js', 'hub'],
   'nest-json': ['servers/nest-json.js'],
   'raw-rtt': ['servers/raw-rtt.js'],

@@ -31,11 +31,12 @@ const ratioText = (r) => (finite(r) ? r.toFixed(2) : '—');
 function computeRows(benches, results) {
   const rows = [];
   for (const bench of benches) {
-    const baseline = bench.servers.find((s) => family(s) === 'raw');
+    // `baseline`: a benchmark that compares wsgate with itself (e.g. with and without a guard).
+    const baseline = bench.baseline ?? bench.servers.find((s) => family(s) === 'raw');
     const byServer = results[bench.id] ?? {};
     // Compared with raw ws in the wsgate column: wsgate's servers, then any extra (--with) server.
     const wsgateServers = [
-      ...bench.servers.filter((s) => family(s) === 'wsgate'),
+      ...bench.servers.filter((s) => s !== baseline && family(s) === 'wsgate'),
       ...bench.servers.filter((s) => s !== baseline && family(s) !== 'wsgate' && !OTHERS.includes(family(s))),
     ];
     const nest = bench.servers.find((s) => family(s) === 'nest');
@@ -70,6 +71,7 @@ function computeRows(benches, results) {
             ws === 'wsgate-hub' ? 'Hub.publish'
             : ws === 'wsgate-fanout' ? 'writeMessage loop'
             : ws && family(ws) !== 'wsgate' ? `${ws} instead of wsgate`
+            : bench.baseline ? `${ws}, as a ratio to ${bench.baseline}`
             : undefined,
           raw: describe(baseline),
           wsgate: w,
@@ -120,7 +122,9 @@ function markdown({ rows, benches, results, errors, info, reps, quick, seconds, 
   );
   // socket.io columns only when a benchmark of this run has a socket.io server (contract-rtt).
   const withSocketio = rows.some((row) => row.socketio);
-  out.push(`| benchmark | metric | better | raw ws | wsgate | wsgate ÷ raw | budget | NestJS | NestJS ÷ raw |${withSocketio ? ' socket.io | socket.io ÷ raw |' : ''}`);
+  // A run of benchmarks with their own baseline (handshake-guard) names the column after it.
+  const base = benches.some((b) => b.baseline) ? 'baseline' : 'raw ws';
+  out.push(`| benchmark | metric | better | ${base} | wsgate | wsgate ÷ ${base === 'raw ws' ? 'raw' : base} | budget | NestJS | NestJS ÷ raw |${withSocketio ? ' socket.io | socket.io ÷ raw |' : ''}`);
   out.push(`|---|---|---|--:|--:|--:|---|--:|--:|${withSocketio ? '--:|--:|' : ''}`);
   for (const row of rows) {
     const { bench, metric } = row;

@@ -8,6 +8,7 @@
  *               measured window: msg/s, RTT p50/p99, server CPU µs per message.
  *   latency     one connection, one message at a time: RTT p50/p99, server CPU µs per message.
  *   handshakes  `count` open+close with `concurrency` at a time: conn/s, server CPU µs per connection.
+ *               With `bearer`, each request carries `Authorization: Bearer <token>` (common/hmac.ts).
  *   memory      `count` idle connections: server RSS and heap per connection (after a forced GC).
  *   binary      one connection, `inflight` messages of `size` bytes: MiB/s echoed.
  *   fanout      `count` subscribers, `rounds` publishes triggered on the control port:
@@ -23,11 +24,14 @@ import { get } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { FANOUT_MESSAGE } from './common/harness';
+import { signToken } from './common/hmac';
 import { rttLoad, type RttFlavour } from './rtt-load';
 
 interface Options {
   mode: 'throughput' | 'latency' | 'handshakes' | 'memory' | 'binary' | 'fanout' | 'heap' | 'rtt';
   flavour?: RttFlavour;
+  /** handshakes: send `Authorization: Bearer <token>` (an HMAC token, common/hmac.ts) with each request. */
+  bearer?: boolean;
   dir?: string;
   name?: string;
   port: number;
@@ -270,9 +274,14 @@ async function binary() {
   return { mibPerSec: r.mibPerSec, cpuUsPerMiB: (r.serverCpuUsPerMsg * 1048576) / size, messages: r.messages };
 }
 
+/** The handshakes' client options: with `bearer`, one signed token sent by every request. */
+const HANDSHAKE_OPTIONS = opts.bearer
+  ? { ...CLIENT_OPTIONS, headers: { Authorization: `Bearer ${signToken({ sub: 'user-1', exp: Math.floor(Date.now() / 1000) + 3600 })}` } }
+  : CLIENT_OPTIONS;
+
 function openClose(): Promise<void> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, CLIENT_OPTIONS);
+    const ws = new WebSocket(url, HANDSHAKE_OPTIONS);
     ws.once('open', () => ws.close(1000));
     ws.once('error', reject);
     ws.once('close', () => resolve());
