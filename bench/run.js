@@ -13,7 +13,7 @@
  * Options:
  *   --quick             1 repetition, shorter windows (a smoke run, ~1.5 min)
  *   --reps N            repetitions (default 3, --quick 1)
- *   --only a,b          benchmarks to run (ids below; handshake-guard runs only when named here)
+ *   --only a,b          benchmarks to run (ids below; handshake-guard and handshake-guard-procs run only when named here)
  *   --servers a,b       families to run: raw, wsgate, nest, socketio (raw is always kept: it is the baseline)
  *   --with a,b          add experimental servers (raw-json-corked, raw-rtt-corked) to the benchmarks of their base server
  *   --no-build          use the existing dist/ and bench/build/
@@ -94,14 +94,41 @@ const BENCHMARKS = [
     ],
   },
   {
-    // Opt-in (--only handshake-guard): the cost of one guard, compared with wsgate itself, not raw ws.
+    // Opt-in (--only handshake-guard): what one guard costs, wsgate compared with itself in one
+    // process: batches of handshakes to /echo (no guard), /pass (a guard that checks nothing) and
+    // /hmac (an HMAC bearer-token guard) in turn, every request with Authorization: Bearer <token>.
     id: 'handshake-guard',
-    title: 'handshakes with one HMAC bearer-token guard, open+close, concurrency 50',
+    title: 'handshakes with one guard vs none, one process, open+close, concurrency 50',
+    mode: 'handshake-ab',
+    servers: ['wsgate-guards'],
+    optIn: true,
+    clientOptions: () => ({
+      bearer: true,
+      paths: [
+        { path: '/echo', name: 'noguard' },
+        { path: '/pass', name: 'pass' },
+        { path: '/hmac', name: 'hmac' },
+      ],
+    }),
+    options: { count: QUICK ? 300 : 500, rounds: QUICK ? 4 : 6, concurrency: 50 },
+    metrics: [
+      { key: 'hmacRatio', label: 'HMAC guard ÷ no guard, server CPU/conn', better: 'lower', budget: 1.15, budgetOn: 'value', digits: 3 },
+      { key: 'passRatio', label: 'pass-through guard ÷ no guard, server CPU/conn', better: 'lower', digits: 3 },
+      { key: 'noguardUs', label: 'no guard: server CPU µs/conn', better: 'lower', digits: 1 },
+      { key: 'passUs', label: 'pass-through guard: server CPU µs/conn', better: 'lower', digits: 1 },
+      { key: 'hmacUs', label: 'HMAC guard: server CPU µs/conn', better: 'lower', digits: 1 },
+    ],
+  },
+  {
+    // Opt-in (--only handshake-guard-procs): the same comparison as separate servers, one process
+    // each, interleaved per repetition (the other benchmarks' method); ratios to wsgate-noguard.
+    id: 'handshake-guard-procs',
+    title: 'handshakes with one guard vs none, one process each, open+close, concurrency 50',
     mode: 'handshakes',
-    servers: ['wsgate-noguard', 'wsgate-hmac'],
+    servers: ['wsgate-noguard', 'wsgate-passguard', 'wsgate-hmac'],
     baseline: 'wsgate-noguard',
     optIn: true,
-    // Both servers get the same request, Authorization: Bearer <token> included.
+    // Every server gets the same request, Authorization: Bearer <token> included.
     clientOptions: () => ({ bearer: true }),
     options: { count: QUICK ? 1000 : 3000, concurrency: 50 },
     metrics: [

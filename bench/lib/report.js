@@ -61,8 +61,10 @@ function computeRows(benches, results) {
       targets.forEach((ws, i) => {
         const w = describe(ws);
         let pass;
-        if (w && finite(w.ratio) && metric.budget !== undefined) {
-          pass = metric.better === 'higher' ? w.ratio >= metric.budget : w.ratio <= metric.budget;
+        // `budgetOn: 'value'`: the metric is itself a ratio (measured inside one server), held to the budget.
+        const judged = metric.budgetOn === 'value' ? w?.median : w?.ratio;
+        if (w && finite(judged) && metric.budget !== undefined) {
+          pass = metric.better === 'higher' ? judged >= metric.budget : judged <= metric.budget;
         }
         rows.push({
           bench,

@@ -9,6 +9,9 @@
  *   latency     one connection, one message at a time: RTT p50/p99, server CPU µs per message.
  *   handshakes  `count` open+close with `concurrency` at a time: conn/s, server CPU µs per connection.
  *               With `bearer`, each request carries `Authorization: Bearer <token>` (common/hmac.ts).
+ *   handshake-ab  handshakes (with `bearer`) to each of `paths` of one server in turn, `rounds` rounds
+ *               of `count` each (the order reversed every round), the server's CPU read around every
+ *               batch: server CPU µs per connection per path and their ratios to the first path.
  *   memory      `count` idle connections: server RSS and heap per connection (after a forced GC).
  *   binary      one connection, `inflight` messages of `size` bytes: MiB/s echoed.
  *   fanout      `count` subscribers, `rounds` publishes triggered on the control port:
@@ -28,7 +31,10 @@ import { signToken } from './common/hmac';
 import { rttLoad, type RttFlavour } from './rtt-load';
 
 interface Options {
-  mode: 'throughput' | 'latency' | 'handshakes' | 'memory' | 'binary' | 'fanout' | 'heap' | 'rtt';
+  mode: 'throughput' | 'latency' | 'handshakes' | 'handshake-ab' | 'memory' | 'binary' | 'fanout' | 'heap' | 'rtt';
+  /** handshake-ab: the paths compared, the first one the baseline, with the names their results take. */
+  paths?: Array<{ path: string; name: string }>;
+  rounds?: number;
   flavour?: RttFlavour;
   /** handshakes: send `Authorization: Bearer <token>` (an HMAC token, common/hmac.ts) with each request. */
   bearer?: boolean;
@@ -280,8 +286,12 @@ const HANDSHAKE_OPTIONS = opts.bearer
   : CLIENT_OPTIONS;
 
 function openClose(): Promise<void> {
+  return openCloseAt(url);
+}
+
+function openCloseAt(target: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, HANDSHAKE_OPTIONS);
+    const ws = new WebSocket(target, HANDSHAKE_OPTIONS);
     ws.once('open', () => ws.close(1000));
     ws.once('error', reject);
     ws.once('close', () => resolve());
@@ -300,6 +310,38 @@ async function handshakes() {
   await sleep(100); // the server finishes its side of the last closes (e.g. disposal)
   const s1 = await serverStats();
   return { connPerSec: count / ((t1 - t0) / 1000), cpuUsPerConn: cpuMicros(s0, s1) / count, count };
+}
+
+/**
+ * The same server, several gateways, compared in one process and one time window: batches to each
+ * path in turn, so a machine that gets busier or quieter weighs on every path alike.
+ */
+async function handshakeAb() {
+  const paths = opts.paths ?? [];
+  const count = opts.count ?? 500;
+  const rounds = opts.rounds ?? 6;
+  const concurrency = opts.concurrency ?? 50;
+  const urlOf = (path: string): string => `ws://${HOST}:${opts.port}${path}`;
+  for (const { path } of paths) await pool(200, concurrency, () => openCloseAt(urlOf(path)));
+  const cpu = new Map<string, number>(paths.map((p) => [p.name, 0]));
+  for (let round = 0; round < rounds; round++) {
+    for (const { path, name } of round % 2 === 0 ? paths : [...paths].reverse()) {
+      await sleep(50); // the server finishes its side of the previous batch's closes
+      const s0 = await serverStats();
+      await pool(count, concurrency, () => openCloseAt(urlOf(path)));
+      await sleep(50);
+      const s1 = await serverStats();
+      cpu.set(name, (cpu.get(name) ?? 0) + cpuMicros(s0, s1));
+    }
+  }
+  const result: Record<string, number> = { count: count * rounds };
+  const base = cpu.get(paths[0].name)! / (count * rounds);
+  for (const { name } of paths) {
+    const us = cpu.get(name)! / (count * rounds);
+    result[`${name}Us`] = us;
+    if (name !== paths[0].name) result[`${name}Ratio`] = us / base;
+  }
+  return result;
 }
 
 async function memory() {
@@ -405,7 +447,7 @@ async function rtt() {
   return r;
 }
 
-const modes = { throughput, latency, handshakes, memory, binary, fanout, heap, rtt };
+const modes = { throughput, latency, handshakes, 'handshake-ab': handshakeAb, memory, binary, fanout, heap, rtt };
 
 async function main(): Promise<void> {
   const run = modes[opts.mode];

@@ -55,10 +55,8 @@ const EXPIRED = authRejection(401, 'credentials expired');
  * 500 (logged) for anything else.
  */
 export async function runGuards(ctx: GuardsContext): Promise<AuthState | Rejection> {
-  const state: AuthState = { principal: undefined, expiresAt: undefined, guard: undefined, guardName: '' };
-  let decided = false;
+  let state: AuthState | undefined;
   for (let i = 0; i < ctx.guardNames.length; i++) {
-    const where = `${ctx.gatewayName}: guard ${ctx.guardNames[i]}`;
     let result: unknown;
     let guard: Guard;
     try {
@@ -66,19 +64,24 @@ export async function runGuards(ctx: GuardsContext): Promise<AuthState | Rejecti
       const answer = guard.authenticate(ctx.view);
       result = isThenable(answer) ? await answer : answer;
     } catch (err) {
-      return refusalFor(err, where, ctx.logger);
+      return refusalFor(err, where(ctx, i), ctx.logger);
     }
     if (result === true) continue;
     if (result === false) return FORBIDDEN;
-    const checked = checkResult(result, where, ctx);
+    // A result object: checked before it counts, even from a guard whose principal would not (it only approves).
+    const checked = checkResult(result, where(ctx, i), ctx);
     if ('status' in checked) return checked;
-    if (decided) continue; // the first principal stands; later guards only approve
-    decided = true;
-    Object.assign(state, { principal: checked.principal, expiresAt: checked.expiresAt, guard, guardName: ctx.guardNames[i] });
+    if (state) continue; // the first principal stands; later guards only approve
+    state = { principal: checked.principal, expiresAt: checked.expiresAt, guard, guardName: ctx.guardNames[i] };
     ctx.view.principal = checked.principal;
     ctx.setPrincipal(checked.principal);
   }
-  return state;
+  return state ?? { principal: undefined, expiresAt: undefined, guard: undefined, guardName: '' };
+}
+
+/** Where a guard's mistake happened, for its log line (made only when one is logged). */
+function where(ctx: Pick<GuardsContext, 'gatewayName' | 'guardNames'>, index: number): string {
+  return `${ctx.gatewayName}: guard ${ctx.guardNames[index]}`;
 }
 
 /** A result object: a principal and, if given, a finite expiry that is not past. */
