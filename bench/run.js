@@ -110,7 +110,7 @@ const BENCHMARKS = [
         { path: '/hmac', name: 'hmac' },
       ],
     }),
-    options: { count: QUICK ? 300 : 500, rounds: QUICK ? 4 : 6, concurrency: 50 },
+    options: { count: 200, rounds: QUICK ? 8 : 20, concurrency: 50 },
     metrics: [
       { key: 'hmacRatio', label: 'HMAC guard ÷ no guard, server CPU/conn', better: 'lower', budget: 1.15, budgetOn: 'value', digits: 3 },
       { key: 'passRatio', label: 'pass-through guard ÷ no guard, server CPU/conn', better: 'lower', digits: 3 },

@@ -10,8 +10,9 @@
  *   handshakes  `count` open+close with `concurrency` at a time: conn/s, server CPU µs per connection.
  *               With `bearer`, each request carries `Authorization: Bearer <token>` (common/hmac.ts).
  *   handshake-ab  handshakes (with `bearer`) to each of `paths` of one server in turn, `rounds` rounds
- *               of `count` each (the order reversed every round), the server's CPU read around every
- *               batch: server CPU µs per connection per path and their ratios to the first path.
+ *               of `count` each (the order rotated every round), the server's CPU read around every
+ *               batch: server CPU µs per connection per path, and the median over rounds of each
+ *               path's ratio to the first path in the same round.
  *   memory      `count` idle connections: server RSS and heap per connection (after a forced GC).
  *   binary      one connection, `inflight` messages of `size` bytes: MiB/s echoed.
  *   fanout      `count` subscribers, `rounds` publishes triggered on the control port:
@@ -34,7 +35,6 @@ interface Options {
   mode: 'throughput' | 'latency' | 'handshakes' | 'handshake-ab' | 'memory' | 'binary' | 'fanout' | 'heap' | 'rtt';
   /** handshake-ab: the paths compared, the first one the baseline, with the names their results take. */
   paths?: Array<{ path: string; name: string }>;
-  rounds?: number;
   flavour?: RttFlavour;
   /** handshakes: send `Authorization: Bearer <token>` (an HMAC token, common/hmac.ts) with each request. */
   bearer?: boolean;
@@ -313,33 +313,42 @@ async function handshakes() {
 }
 
 /**
- * The same server, several gateways, compared in one process and one time window: batches to each
- * path in turn, so a machine that gets busier or quieter weighs on every path alike.
+ * The same server, several gateways, compared in one process and one time window: short batches to
+ * each path in turn (the order rotated every round, so each path takes each place equally often),
+ * so a machine that gets busier or quieter weighs on every path alike. A path's ratio is the median
+ * over rounds of its CPU per connection ÷ the first path's in the same round.
  */
 async function handshakeAb() {
   const paths = opts.paths ?? [];
-  const count = opts.count ?? 500;
-  const rounds = opts.rounds ?? 6;
+  const count = opts.count ?? 200;
+  const rounds = opts.rounds ?? 20;
   const concurrency = opts.concurrency ?? 50;
   const urlOf = (path: string): string => `ws://${HOST}:${opts.port}${path}`;
   for (const { path } of paths) await pool(200, concurrency, () => openCloseAt(urlOf(path)));
-  const cpu = new Map<string, number>(paths.map((p) => [p.name, 0]));
+  const total = new Map<string, number>(paths.map((p) => [p.name, 0]));
+  const ratios = new Map<string, number[]>(paths.map((p) => [p.name, []]));
   for (let round = 0; round < rounds; round++) {
-    for (const { path, name } of round % 2 === 0 ? paths : [...paths].reverse()) {
-      await sleep(50); // the server finishes its side of the previous batch's closes
+    const order = paths.map((_, i) => paths[(i + round) % paths.length]);
+    const perConn = new Map<string, number>();
+    for (const { path, name } of order) {
+      await sleep(20); // the server finishes its side of the previous batch's closes
       const s0 = await serverStats();
       await pool(count, concurrency, () => openCloseAt(urlOf(path)));
-      await sleep(50);
+      await sleep(20);
       const s1 = await serverStats();
-      cpu.set(name, (cpu.get(name) ?? 0) + cpuMicros(s0, s1));
+      total.set(name, total.get(name)! + cpuMicros(s0, s1));
+      perConn.set(name, cpuMicros(s0, s1) / count);
     }
+    for (const { name } of paths) ratios.get(name)!.push(perConn.get(name)! / perConn.get(paths[0].name)!);
   }
+  const median = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
   const result: Record<string, number> = { count: count * rounds };
-  const base = cpu.get(paths[0].name)! / (count * rounds);
   for (const { name } of paths) {
-    const us = cpu.get(name)! / (count * rounds);
-    result[`${name}Us`] = us;
-    if (name !== paths[0].name) result[`${name}Ratio`] = us / base;
+    result[`${name}Us`] = total.get(name)! / (count * rounds);
+    if (name !== paths[0].name) result[`${name}Ratio`] = median(ratios.get(name)!);
   }
   return result;
 }

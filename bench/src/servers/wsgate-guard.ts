@@ -37,12 +37,13 @@ class HmacGuard implements Guard<Claims> {
   }
 }
 
+const FIXED: Claims = { sub: 'user-1', exp: Math.floor(Date.now() / 1000) + 3600 };
+
 /** Passes every handshake with a fixed principal, reading nothing: wsgate's guard step alone. */
 @injectable()
 class PassGuard implements Guard<Claims> {
-  private readonly principal: Claims = { sub: 'user-1', exp: Math.floor(Date.now() / 1000) + 3600 };
   authenticate(): GuardResult<Claims> {
-    return { principal: this.principal };
+    return { principal: FIXED };
   }
 }
 
