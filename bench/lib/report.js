@@ -205,6 +205,15 @@ function markdown({ rows, benches, results, errors, info, reps, quick, seconds, 
     '  × 64 requests in flight, closed loop; every reply is parsed and checked by the client.',
     '',
   );
+  if (benches.some((b) => b.id.startsWith('handshake-guard'))) {
+    out.push(
+      '- **Guards** (`handshake-guard`, `handshake-guard-procs`, see README.md): a text echo gateway without guards, with a',
+      '  pass-through guard and with one HMAC bearer-token guard (`createHmac(\'sha256\')`, `timingSafeEqual`), every request',
+      '  sending `Authorization: Bearer <token>`; in one process (batches in turn, median of per-round ratios) and in one',
+      '  process each (ratios to `wsgate-noguard`).',
+      '',
+    );
+  }
   if (errors.length) {
     out.push('## Failed measurements', '');
     for (const e of errors) out.push(`- rep ${e.rep + 1}, ${e.bench}, ${e.server}: ${e.error.split('\n')[0]}`);
@@ -235,7 +244,11 @@ function svg({ rows, info, reps, quick }) {
   parts.push(`<?xml version="1.0" encoding="UTF-8"?>`);
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
   parts.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
-  parts.push(`<text x="${left}" y="24" font-size="16" font-weight="bold">wsgate and NestJS platform-ws${withSocketio ? ' (and socket.io)' : ''}, as a ratio to raw ws (1.00 = raw ws)</text>`);
+  const baselined = chartRows.find((r) => r.bench.baseline)?.bench.baseline;
+  const heading = baselined
+    ? `wsgate with a guard, as a ratio to ${baselined} (1.00 = no guard)`
+    : `wsgate and NestJS platform-ws${withSocketio ? ' (and socket.io)' : ''}, as a ratio to raw ws (1.00 = raw ws)`;
+  parts.push(`<text x="${left}" y="24" font-size="16" font-weight="bold">${esc(heading)}</text>`);
   parts.push(
     `<text x="${left}" y="44" fill="#444">${esc(`${quick ? 'quick run' : 'full run'}, median of ${reps} per-repetition ratio${reps > 1 ? 's' : ''} · ${info.date.slice(0, 10)} · ${info.nproc} CPUs, ${info.cpu} · Node ${info.node}`)}</text>`,
   );
