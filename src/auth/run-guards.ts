@@ -55,28 +55,55 @@ const EXPIRED = authRejection(401, 'credentials expired');
  * 500 (logged) for anything else.
  */
 export async function runGuards(ctx: GuardsContext): Promise<AuthState | Rejection> {
-  let state: AuthState | undefined;
-  for (let i = 0; i < ctx.guardNames.length; i++) {
-    let result: unknown;
+  return guardsOutcome(ctx);
+}
+
+/**
+ * `runGuards` without a promise while the guards answer synchronously (a promise from the first
+ * guard that answers with one), so that a handshake step can stay synchronous.
+ */
+export function guardsOutcome(ctx: GuardsContext, from = 0, state?: AuthState): AuthState | Rejection | Promise<AuthState | Rejection> {
+  for (let i = from; i < ctx.guardNames.length; i++) {
     let guard: Guard;
+    let answer: unknown;
     try {
       guard = ctx.build(i) as Guard;
-      const answer = guard.authenticate(ctx.view);
-      result = isThenable(answer) ? await answer : answer;
+      answer = guard.authenticate(ctx.view);
     } catch (err) {
       return refusalFor(err, where(ctx, i), ctx.logger);
     }
-    if (result === true) continue;
-    if (result === false) return FORBIDDEN;
-    // A result object: checked before it counts, even from a guard whose principal would not (it only approves).
-    const checked = checkResult(result, where(ctx, i), ctx);
-    if ('status' in checked) return checked;
-    if (state) continue; // the first principal stands; later guards only approve
-    state = { principal: checked.principal, expiresAt: checked.expiresAt, guard, guardName: ctx.guardNames[i] };
-    ctx.view.principal = checked.principal;
-    ctx.setPrincipal(checked.principal);
+    if (isThenable(answer)) return settle(ctx, i, guard, answer, state);
+    const next = apply(ctx, i, guard, answer, state);
+    if (next && 'status' in next) return next;
+    state = next;
   }
   return state ?? { principal: undefined, expiresAt: undefined, guard: undefined, guardName: '' };
+}
+
+/** Guard `i` answered with a promise: awaits it, then runs the rest. */
+async function settle(ctx: GuardsContext, i: number, guard: Guard, answer: PromiseLike<unknown>, state: AuthState | undefined): Promise<AuthState | Rejection> {
+  let result: unknown;
+  try {
+    result = await answer;
+  } catch (err) {
+    return refusalFor(err, where(ctx, i), ctx.logger);
+  }
+  const next = apply(ctx, i, guard, result, state);
+  if (next && 'status' in next) return next;
+  return guardsOutcome(ctx, i + 1, next);
+}
+
+/** Guard `i`'s result: the refusal, or the state from now on (the first principal stands; later guards only approve). */
+function apply(ctx: GuardsContext, i: number, guard: Guard, result: unknown, state: AuthState | undefined): AuthState | Rejection | undefined {
+  if (result === true) return state;
+  if (result === false) return FORBIDDEN;
+  // A result object: checked before it counts, even from a guard whose principal would not.
+  const checked = checkResult(result, where(ctx, i), ctx);
+  if ('status' in checked) return checked;
+  if (state) return state;
+  ctx.view.principal = checked.principal;
+  ctx.setPrincipal(checked.principal);
+  return { principal: checked.principal, expiresAt: checked.expiresAt, guard, guardName: ctx.guardNames[i] };
 }
 
 /** Where a guard's mistake happened, for its log line (made only when one is logged). */
