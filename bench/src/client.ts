@@ -11,8 +11,7 @@
  *               With `bearer`, each request carries `Authorization: Bearer <token>` (common/hmac.ts).
  *   handshake-ab  handshakes (with `bearer`) to each of `paths` of one server in turn, `rounds` rounds
  *               of `count` each (the order rotated every round), the server's CPU read around every
- *               batch: server CPU µs per connection per path, and the median over rounds of each
- *               path's ratio to the first path in the same round.
+ *               batch: server CPU µs per connection per path, and each path's ratio to the first.
  *   memory      `count` idle connections: server RSS and heap per connection (after a forced GC).
  *   binary      one connection, `inflight` messages of `size` bytes: MiB/s echoed.
  *   fanout      `count` subscribers, `rounds` publishes triggered on the control port:
@@ -315,8 +314,8 @@ async function handshakes() {
 /**
  * The same server, several gateways, compared in one process and one time window: short batches to
  * each path in turn (the order rotated every round, so each path takes each place equally often),
- * so a machine that gets busier or quieter weighs on every path alike. A path's ratio is the median
- * over rounds of its CPU per connection ÷ the first path's in the same round.
+ * so a machine that gets busier or quieter weighs on every path alike. A path's ratio is its CPU per
+ * connection over all rounds ÷ the first path's.
  */
 async function handshakeAb() {
   const paths = opts.paths ?? [];
@@ -326,29 +325,20 @@ async function handshakeAb() {
   const urlOf = (path: string): string => `ws://${HOST}:${opts.port}${path}`;
   for (const { path } of paths) await pool(200, concurrency, () => openCloseAt(urlOf(path)));
   const total = new Map<string, number>(paths.map((p) => [p.name, 0]));
-  const ratios = new Map<string, number[]>(paths.map((p) => [p.name, []]));
   for (let round = 0; round < rounds; round++) {
-    const order = paths.map((_, i) => paths[(i + round) % paths.length]);
-    const perConn = new Map<string, number>();
-    for (const { path, name } of order) {
+    for (const { path, name } of paths.map((_, i) => paths[(i + round) % paths.length])) {
       await sleep(20); // the server finishes its side of the previous batch's closes
       const s0 = await serverStats();
       await pool(count, concurrency, () => openCloseAt(urlOf(path)));
       await sleep(20);
       const s1 = await serverStats();
       total.set(name, total.get(name)! + cpuMicros(s0, s1));
-      perConn.set(name, cpuMicros(s0, s1) / count);
     }
-    for (const { name } of paths) ratios.get(name)!.push(perConn.get(name)! / perConn.get(paths[0].name)!);
   }
-  const median = (xs: number[]): number => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
   const result: Record<string, number> = { count: count * rounds };
   for (const { name } of paths) {
     result[`${name}Us`] = total.get(name)! / (count * rounds);
-    if (name !== paths[0].name) result[`${name}Ratio`] = median(ratios.get(name)!);
+    if (name !== paths[0].name) result[`${name}Ratio`] = total.get(name)! / total.get(paths[0].name)!;
   }
   return result;
 }
