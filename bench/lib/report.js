@@ -209,7 +209,7 @@ function markdown({ rows, benches, results, errors, info, reps, quick, seconds, 
     out.push(
       '- **Guards** (`handshake-guard`, `handshake-guard-procs`, see README.md): a text echo gateway without guards, with a',
       '  pass-through guard and with one HMAC bearer-token guard (`createHmac(\'sha256\')`, `timingSafeEqual`), every request',
-      '  sending `Authorization: Bearer <token>`; in one process (batches in turn, median of per-round ratios) and in one',
+      '  sending `Authorization: Bearer <token>`; in one process (batches to each in turn, CPU over all batches ÷ no guard\'s) and in one',
       '  process each (ratios to `wsgate-noguard`).',
       '',
     );
