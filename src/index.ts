@@ -44,8 +44,11 @@ export type {
   BackpressurePolicy,
   CompressionOptions,
   GatewayOptions,
+  HandshakeRateLimit,
   IncomingMessage,
   Logger,
   OutgoingMessage,
+  RateLimitKeyInput,
+  TrustProxy,
   WriteOptions,
 } from './types';

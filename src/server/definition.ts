@@ -4,6 +4,7 @@
  * @module
  */
 import type { WebSocketServer } from 'ws';
+import type { HandshakeLimiter } from '../auth/rate-limit';
 import type { HookKind } from '../decorators/metadata';
 import type { CompiledContract } from './contract/compiled';
 import type { OriginRule } from './origin-rule';
@@ -37,6 +38,8 @@ export interface GatewayDefinition {
   readonly wss: WebSocketServer;
   /** Put on each of its connections: the app's hub and this gateway's slow-subscriber limits. */
   readonly pubsub: PubSubLink;
+  /** `handshakeRateLimit`, compiled; asked right after routing. */
+  readonly rateLimit?: HandshakeLimiter;
 }
 
 const HOOK_DECORATORS: Record<HookKind, string> = {

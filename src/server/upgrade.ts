@@ -1,6 +1,6 @@
 /**
  * The 'upgrade' listener: route, then a list of small steps that each answer or pass on
- * (limits → request → origin → version and key → instance → subprotocol → still there), then the
+ * (limits → request → rate limit → origin → version and key → instance → subprotocol → still there), then the
  * 101 from ws and the dispatcher. It also owns the shutdown of its connections (`close()`).
  * @module
  */
@@ -29,6 +29,7 @@ import { closeConnections, type ShutdownOptions } from './shutdown';
 import { originAllowed } from './origin-rule';
 import { MalformedPathError, type RouteMatch, type Router } from './router';
 import { dropConnection } from '../topics/registry';
+import type { ProxyTrust } from '../auth/client-address';
 
 /** What ws's synchronous handleProtocols and the wsClientError listener need to find on the request. */
 export interface HandshakeState {
@@ -62,6 +63,8 @@ export interface GatewayServerOptions {
   readonly container: DependencyContainer;
   readonly logger: Logger;
   readonly maxConnections: number;
+  /** The app's compiled `trustProxy`: `conn.request.remoteAddress` is then the client's address. */
+  readonly trustProxy?: ProxyTrust;
 }
 
 
@@ -86,6 +89,7 @@ export class GatewayServer {
   private readonly steps: ReadonlyArray<(h: Handshake) => StepResult> = [
     () => this.checkLimits(),
     (h) => checkUpgradeRequest(h.req),
+    (h) => this.rateLimit(h),
     (h) => this.checkOrigin(h),
     (h) => checkProtocolHeaders(h.req),
     (h) => (this.instanceFor(h) ? undefined : INTERNAL_ERROR),
@@ -173,6 +177,12 @@ export class GatewayServer {
     return undefined;
   }
 
+  /** The gateway's handshakeRateLimit (429 past the budget), before anything of the gateway is built. */
+  private rateLimit({ req, match }: Handshake): StepResult {
+    const limit = match.target.rateLimit;
+    return limit?.check(Object.assign(snapshotRequest(req, this.options.trustProxy), { params: match.params }), this.options.logger);
+  }
+
   /**
    * The gateway's origin rule (`origins`, or the default same-host rule), then its @CheckOrigin on its
    * instance when it declares one; only with an Origin header.
@@ -250,7 +260,7 @@ export class GatewayServer {
   };
 
   private createInstance(def: GatewayDefinition, req: IncomingMessage, match: RouteMatch<GatewayDefinition>): PendingConnection | undefined {
-    const conn = new Connection(snapshotRequest(req), match.params);
+    const conn = new Connection(snapshotRequest(req, this.options.trustProxy), match.params);
     conn[kPubSub] = def.pubsub;
     try {
       const { container, instance } = createScope(def, this.options.container, conn, this.options.logger);
