@@ -4,7 +4,7 @@
  * Built on `rate-limiter-flexible`; fails open when the limiter itself fails.
  * @module
  */
-import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract, RateLimiterMemory } from 'rate-limiter-flexible';
 import { GatewayDefinitionError } from '../errors';
 import { reject, type Rejection } from '../server/handshake';
 import type { HandshakeRateLimit, Logger, RateLimitKeyInput } from '../types';
@@ -64,7 +64,10 @@ export class AppRateLimitBudget {
 
 function limiterOf(option: HandshakeRateLimit): RateLimiterAbstract {
   if (option.store !== undefined) return option.store;
-  return new RateLimiterMemory({ points: option.points, duration: option.duration });
+  // Loaded on first use: the package's entry loads every limiter it has (~40 ms), which apps
+  // without a memory rate limit should not pay at startup.
+  const { RateLimiterMemory: Memory } = require('rate-limiter-flexible') as { RateLimiterMemory: typeof RateLimiterMemory };
+  return new Memory({ points: option.points, duration: option.duration });
 }
 
 /** A gateway's compiled `handshakeRateLimit`: asked once per handshake that reaches it. */
