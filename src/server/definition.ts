@@ -55,6 +55,7 @@ const HOOK_DECORATORS: Record<HookKind, string> = {
   subprotocol: '@Subprotocol',
   ping: '@OnPing',
   pong: '@OnPong',
+  reauth: '@OnReauth',
 };
 
 /** "EchoGateway.onMessage (@OnMessage)", for log lines and errors. */
