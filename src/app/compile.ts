@@ -139,6 +139,9 @@ export function compileGateway(cls: GatewayClass, app: AppOptions, hub: Hub, onC
   };
   const originRule = compileOriginRule(o.origins, hooks.checkOrigin !== undefined);
   const guards = o.guards ?? [];
+  if (hooks.reauth !== undefined && guards.length === 0) {
+    throw new GatewayDefinitionError(`${name}: @OnReauth is on ${String(hooks.reauth)}, but the gateway has no guards (nothing to refresh)`);
+  }
   return {
     name, cls, path: meta.path, hooks, originRule, contract, settings, wss, pubsub,
     guards, guardNames: guards.map((g) => g.name || '(anonymous guard)'),
