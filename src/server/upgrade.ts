@@ -11,6 +11,7 @@ import type { DependencyContainer } from 'tsyringe';
 import { isThenable, kAuth, kHandshake, kPubSub, noop } from '../constants';
 import { isBearerProtocol, readBearerToken } from '../auth/credentials';
 import { HandshakeView } from '../auth/handshake-view';
+import { ExpiryWheel } from '../auth/expiry-wheel';
 import { closeAfterUpgrade } from '../auth/reject-with-close';
 import { runGuards } from '../auth/run-guards';
 import { PROTOCOL_NAME } from '../protocol/contract';
@@ -34,6 +35,7 @@ import { closeConnections, type ShutdownOptions } from './shutdown';
 import { originAllowed } from './origin-rule';
 import { MalformedPathError, type RouteMatch, type Router } from './router';
 import { dropConnection } from '../topics/registry';
+import { authContext } from './auth-wiring';
 
 /** What ws's synchronous handleProtocols and the wsClientError listener need to find on the request. */
 export interface HandshakeState {
@@ -86,9 +88,12 @@ export class GatewayServer {
   /** Sockets whose handshake is in the steps (a hook may still be running): cut by close(). */
   private readonly handshakes = new Set<Duplex>();
   private closing = false;
+  /** Every credential deadline of the app's connections, behind one timer. */
+  private readonly wheel: ExpiryWheel;
   private readonly onDispatcherDone = (d: Dispatcher): void => {
     this.live.delete(d);
     dropConnection(d.conn); // a closed connection leaves every topic
+    d.conn[kAuth]?.end();
   };
 
   /** The handshake, in order: each step answers (a Rejection) or passes on. */
@@ -105,7 +110,9 @@ export class GatewayServer {
     (h) => this.checkStillThere(h),
   ];
 
-  constructor(private readonly options: GatewayServerOptions) {}
+  constructor(private readonly options: GatewayServerOptions) {
+    this.wheel = new ExpiryWheel({ onError: (err) => options.logger.error('wsgate: a credential deadline failed:', err) });
+  }
 
   /** Open connections (from the 101 answer until `@OnClose` has run). */
   get connectionCount(): number {
@@ -148,6 +155,7 @@ export class GatewayServer {
     this.closing = true;
     await closeConnections([...this.live], options, this.options.logger);
     for (const socket of this.handshakes) abortSocket(socket, SHUTTING_DOWN);
+    this.wheel.close();
   }
 
   private route(req: IncomingMessage): RouteMatch<GatewayDefinition> | Rejection | undefined {
@@ -323,6 +331,7 @@ export class GatewayServer {
       socket.off('error', noop);
       const dispatcher = new Dispatcher(def, instance!, conn!, container, this.options.logger, this.onDispatcherDone);
       this.live.add(dispatcher);
+      conn![kAuth]?.open(authContext(def, conn!, instance!, this.wheel, this.options.logger));
       dispatcher.start(ws, match.args, subprotocol);
     });
   }
