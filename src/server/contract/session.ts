@@ -97,6 +97,7 @@ export class ContractSession {
         this.sendError(envelope.id, undefined, { code: 'UNAUTHORIZED', message: 'this gateway has no credentials to refresh' });
         return;
       case 'ignored':
+      case 'auth-expiring': // only servers send it
         return;
       case 'bad':
         return this.invalid('BAD_MESSAGE', envelope.message, envelope.id, envelope.type);
