@@ -4,7 +4,7 @@
  */
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { DependencyContainer } from 'tsyringe';
-import type { Handshake } from './auth/guard';
+import type { GuardClass, Handshake } from './auth/guard';
 import type { HandshakeRequest } from './server/handshake-request';
 import type { Broker } from './topics/brokers/broker';
 
@@ -70,6 +70,25 @@ export interface GatewayOptions {
    * this is no authentication.
    */
   origins?: ReadonlyArray<string | RegExp> | '*';
+  /**
+   * Guards that decide, before the socket opens, who the client is and whether it may connect (see
+   * `Guard`). They run in the order listed, after the origin rule, each built in the connection's
+   * scope; the first to return `{ principal }` sets `conn.principal`. Given app-wide, they apply to
+   * every gateway that does not list its own.
+   */
+  guards?: ReadonlyArray<GuardClass>;
+  /**
+   * How a refusal of the guards (or of the handshake rate limit) is answered: `'http'` (default)
+   * with the HTTP status; `'close'` with a 101 and then, at once, a close frame with code
+   * 4000 + status (4401, 4403, 4429) and the message as reason, because browsers cannot read the
+   * status of a refused upgrade. No `@OnOpen` or `@OnClose` runs either way.
+   */
+  rejectWith?: 'http' | 'close';
+  /**
+   * Contract gateways: how long before the credentials expire the client is sent `$auth.expiring`
+   * (at most half the time left), in ms. Default 30 s.
+   */
+  refreshLead?: number;
   /**
    * At most `points` handshakes per `duration` seconds from one key (by default the client's
    * address, an IPv6 address counted by its /64); past that, a handshake is answered 429 with

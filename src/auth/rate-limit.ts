@@ -7,6 +7,8 @@
 import type { RateLimiterAbstract, RateLimiterMemory } from 'rate-limiter-flexible';
 import { GatewayDefinitionError } from '../errors';
 import { reject, type Rejection } from '../server/handshake';
+import type { HandshakeRequest } from '../server/handshake-request';
+import { authRejection } from './guard-result';
 import type { HandshakeRateLimit, Logger, RateLimitKeyInput } from '../types';
 import { addressKey } from './cidr';
 
@@ -15,6 +17,25 @@ const INTERNAL_ERROR = reject(500, 'Internal Server Error');
 /** The default key: the client's address, an IPv6 address by its /64 prefix. */
 export function defaultRateLimitKey(h: Pick<RateLimitKeyInput, 'remoteAddress'>): string {
   return h.remoteAddress === undefined ? 'unknown' : addressKey(h.remoteAddress);
+}
+
+/** What the key function reads: the snapshot's fields (read through, so headers are parsed only if asked) and the params. */
+function keyInput(request: HandshakeRequest, params: Readonly<Record<string, string>>): RateLimitKeyInput {
+  return {
+    params,
+    method: request.method,
+    url: request.url,
+    httpVersion: request.httpVersion,
+    get headers() {
+      return request.headers;
+    },
+    remoteAddress: request.remoteAddress,
+    remotePort: request.remotePort,
+    encrypted: request.encrypted,
+    get query() {
+      return request.query;
+    },
+  };
 }
 
 /** Validates a `handshakeRateLimit` option (of the app or of a gateway); throws `GatewayDefinitionError`. */
@@ -83,11 +104,14 @@ export class HandshakeLimiter {
     private readonly key: ((h: RateLimitKeyInput) => string) | undefined,
   ) {}
 
-  /** Spends one point of `h`'s budget: nothing (pass), 429 past the budget, 500 when `key` throws. */
-  check(h: RateLimitKeyInput, logger: Logger): Promise<Rejection | undefined> | Rejection {
+  /**
+   * Spends one point of the handshake's budget: nothing (pass), 429 past the budget (a refusal
+   * `rejectWith: 'close'` applies to), 500 when `key` throws.
+   */
+  check(request: HandshakeRequest, params: Readonly<Record<string, string>>, logger: Logger): Promise<Rejection | undefined> | Rejection {
     let key: unknown;
     try {
-      key = this.key ? this.key(h) : defaultRateLimitKey(h);
+      key = this.key ? this.key(keyInput(request, params)) : defaultRateLimitKey(request);
       if (typeof key !== 'string') throw new TypeError(`returned ${typeof key}, not a string`);
     } catch (err) {
       logger.error(`wsgate: ${this.owner}: the handshakeRateLimit key function failed:`, err);
@@ -104,7 +128,7 @@ export class HandshakeLimiter {
       const ms = (res as { msBeforeNext?: unknown } | null)?.msBeforeNext;
       if (!(res instanceof Error) && typeof ms === 'number') {
         const seconds = Math.max(1, Math.ceil(ms / 1000));
-        return reject(429, `Too many handshakes: retry in ${seconds} s.`, { 'Retry-After': String(seconds) });
+        return authRejection(429, `Too many handshakes: retry in ${seconds} s.`, { 'Retry-After': String(seconds) });
       }
       if (this.failures++ === 0) {
         logger.error(`wsgate: ${this.owner}: the handshake rate limiter failed; letting handshakes through until it works again:`, res);

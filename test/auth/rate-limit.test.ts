@@ -3,6 +3,7 @@
  * the gateway is built; scopes, custom keys, IPv6, trustProxy, failures of the key function and of
  * the store, and the createApp checks.
  */
+import { once } from 'node:events';
 import { createServer } from 'node:http';
 import WebSocket from 'ws';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible';
@@ -23,7 +24,7 @@ import { memoryLogger, startApp } from '../helpers/app';
 import { onCleanup } from '../helpers/cleanup';
 import { eventually } from '../helpers/eventually';
 import { rawRequest, upgradeHeaders } from '../helpers/http';
-import { connect } from '../helpers/ws-client';
+import { closed, connect } from '../helpers/ws-client';
 
 /** A gateway on `path` with `options`, counting the instances built and the @OnOpen calls. */
 function countingGateway(path: string, options: GatewayOptions = {}) {
@@ -44,7 +45,7 @@ function countingGateway(path: string, options: GatewayOptions = {}) {
 }
 
 /** The status of one hand-written upgrade request (a 101's socket is closed at once). */
-const statusOf = (port: number, path: string, headers: Record<string, string> = {}) =>
+const statusOf = (port: number, path: string, headers: Record<string, string | undefined> = {}) =>
   rawRequest(port, path, upgradeHeaders(headers)).then((r) => r.status);
 
 /** The answer `ws`'s client gets when the server does not switch protocols. */
@@ -151,6 +152,24 @@ describe('handshakeRateLimit', () => {
     expect(await statusOf(port, '/room/b?v=1', { 'X-User': 'ann' })).toBe(101);
     expect(await statusOf(port, '/room/a?v=1', { 'X-User': 'bob' })).toBe(101);
     expect(keys).toEqual(['a/ann/1', 'a/ann/1', 'b/ann/1', 'a/bob/1']);
+  });
+
+  it("with rejectWith: 'close', past the budget: a 101 offering wsgate.v1, then close 4429 with retry-after in the reason; nothing built", async () => {
+    const { gateway, seen } = countingGateway('/c', { rejectWith: 'close', handshakeRateLimit: { points: 1, duration: 60 } });
+    const { url, port } = await startApp([gateway]);
+    await connect(url('/c'));
+    const ws = new WebSocket(url('/c'), ['wsgate.v1']);
+    onCleanup(() => ws.terminate());
+    await once(ws, 'open');
+    expect(ws.protocol).toBe('wsgate.v1');
+    const { code, reason } = await closed(ws);
+    expect(code).toBe(4429);
+    expect(reason).toMatch(/^retry-after=\d+; Too many handshakes: retry in \d+ s\.$/);
+    expect(Number(/^retry-after=(\d+)/.exec(reason)?.[1])).toBeGreaterThanOrEqual(1);
+    // A request ws could not upgrade (no key) gets the 429 over HTTP.
+    expect(await statusOf(port, '/c', { 'Sec-WebSocket-Key': undefined })).toBe(429);
+    expect(seen.built).toBe(1);
+    expect(seen.opened).toBe(1);
   });
 
   it('a key function that throws (or returns no string) answers 500, logged, and builds nothing', async () => {
