@@ -11,6 +11,7 @@ import { createClient } from 'redis';
 import {
   createApp,
   Gateway,
+  injectable,
   GatewayDefinitionError,
   OnMessage,
   OnOpen,
@@ -18,6 +19,8 @@ import {
   websocketConnect,
   type AppOptions,
   type GatewayOptions,
+  type Guard,
+  type Handshake,
   type HandshakeRateLimit,
 } from '../../src';
 import { memoryLogger, startApp } from '../helpers/app';
@@ -170,6 +173,24 @@ describe('handshakeRateLimit', () => {
     expect(await statusOf(port, '/c', { 'Sec-WebSocket-Key': undefined })).toBe(429);
     expect(seen.built).toBe(1);
     expect(seen.opened).toBe(1);
+  });
+
+  it('a rate-limited handshake never reaches the guards; a guard behind trustProxy sees the same client address the limit counted', async () => {
+    const guardSaw: Array<string | undefined> = [];
+    @injectable()
+    class AddressGuard implements Guard {
+      authenticate(h: Handshake): boolean {
+        guardSaw.push(h.remoteAddress);
+        return true;
+      }
+    }
+    const { gateway, seen } = countingGateway('/g', { guards: [AddressGuard], handshakeRateLimit: { points: 1, duration: 60 } });
+    const { port } = await startApp([gateway], { trustProxy: ['loopback'] });
+    expect(await statusOf(port, '/g', { 'X-Forwarded-For': '203.0.113.9' })).toBe(101);
+    expect(await statusOf(port, '/g', { 'X-Forwarded-For': '203.0.113.9' })).toBe(429);
+    expect(await statusOf(port, '/g', { 'X-Forwarded-For': '203.0.113.10, 127.0.0.5' })).toBe(101);
+    expect(guardSaw).toEqual(['203.0.113.9', '203.0.113.10']);
+    expect(seen.built).toBe(2);
   });
 
   it('a key function that throws (or returns no string) answers 500, logged, and builds nothing', async () => {
