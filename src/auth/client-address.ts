@@ -41,12 +41,13 @@ export function compileTrustProxy(owner: string, option: unknown): ProxyTrust | 
  * (`X-Forwarded-For`, else `Forwarded: for=`), the first address that is not a trusted proxy (or
  * the leftmost one when all are). The socket's address when its peer is not trusted, when there is
  * no forwarding header, or when the entry that would decide is not an IP address (a malformed header).
+ * A peer without an address (a Unix socket behind a local proxy) is trusted by a hop count only.
  */
 export function clientAddress(socketAddress: string | undefined, headers: Readonly<IncomingHttpHeaders>, trust: ProxyTrust): string | undefined {
-  if (socketAddress === undefined || !trust(socketAddress, 0)) return socketAddress;
+  if (!trust(socketAddress ?? '', 0)) return socketAddress;
   const hops = forwardedAddresses(headers);
   if (hops === undefined) return socketAddress;
-  let client = socketAddress;
+  let client: string | undefined = socketAddress;
   for (let i = hops.length - 1, hop = 1; i >= 0; i--, hop++) {
     const address = hops[i];
     if (address === undefined) return socketAddress;

@@ -73,6 +73,13 @@ describe('the client address behind trustProxy', () => {
     expect(resolve(9, '10.0.0.9', headers)).toBe('6.6.6.6'); // all trusted: the leftmost
   });
 
+  it('a peer without an address (a Unix socket) is trusted by a hop count, never by an address list', () => {
+    const headers = xff('1.1.1.1');
+    expect(clientAddress(undefined, headers, compileTrustProxy('test', 1)!)).toBe('1.1.1.1');
+    expect(clientAddress(undefined, headers, compileTrustProxy('test', ['0.0.0.0/0', '::/0'])!)).toBeUndefined();
+    expect(clientAddress(undefined, xff('junk'), compileTrustProxy('test', 1)!)).toBeUndefined();
+  });
+
   it('without a forwarding header the socket address stays', () => {
     expect(resolve(1, '10.0.0.9', {})).toBe('10.0.0.9');
   });

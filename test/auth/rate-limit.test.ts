@@ -4,7 +4,10 @@
  * the store, and the createApp checks.
  */
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible';
 import { createClient } from 'redis';
@@ -254,6 +257,27 @@ describe('handshakeRateLimit', () => {
     expect(await v6status()).toBe(429);
     expect(await statusOf(v4port, '/v6')).toBe(101);
     expect(await statusOf(v4port, '/v6')).toBe(429);
+  });
+
+  it('behind a local proxy on a Unix socket with trustProxy: 1, counts each forwarded client apart', async () => {
+    const { gateway } = countingGateway('/u', { handshakeRateLimit: { points: 1, duration: 60 } });
+    const app = createApp({ gateways: [gateway], logger: memoryLogger(), trustProxy: 1 });
+    onCleanup(() => app.close());
+    const path = join(mkdtempSync(join(tmpdir(), 'wsgate-rl-')), 'ws.sock');
+    const server = createServer();
+    app.attach(server);
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const status = (client: string) =>
+      new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(`ws+unix://${path}:/u`, { headers: { 'X-Forwarded-For': client } });
+        onCleanup(() => ws.terminate());
+        ws.on('error', () => undefined);
+        ws.once('open', () => resolve(101));
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('error', reject);
+      });
+    expect([await status('198.51.100.1'), await status('198.51.100.2'), await status('198.51.100.1')]).toEqual([101, 101, 429]);
   });
 
   it('lets handshakes through when the store fails, logging the failure once, and a recovery once', async () => {
