@@ -4,7 +4,7 @@
  * the store, and the createApp checks.
  */
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -263,7 +263,9 @@ describe('handshakeRateLimit', () => {
     const { gateway } = countingGateway('/u', { handshakeRateLimit: { points: 1, duration: 60 } });
     const app = createApp({ gateways: [gateway], logger: memoryLogger(), trustProxy: 1 });
     onCleanup(() => app.close());
-    const path = join(mkdtempSync(join(tmpdir(), 'wsgate-rl-')), 'ws.sock');
+    const dir = mkdtempSync(join(tmpdir(), 'wsgate-rl-'));
+    onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'ws.sock');
     const server = createServer();
     app.attach(server);
     await new Promise<void>((resolve) => server.listen(path, resolve));
