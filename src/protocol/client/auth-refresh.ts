@@ -30,7 +30,9 @@ export class AuthRefresh {
     const getToken = this.ports.getToken;
     if (!getToken || this.inFlight) return;
     this.inFlight = true;
-    void this.refresh(getToken, this.ports.generation()).finally(() => (this.inFlight = false));
+    const done = (): void => void (this.inFlight = false);
+    // Settles either way (an onError that throws included): never an unhandled rejection.
+    this.refresh(getToken, this.ports.generation()).then(done, done);
   }
 
   private async refresh(getToken: () => string | Promise<string>, generation: number): Promise<void> {
