@@ -3,6 +3,7 @@
  * @module
  */
 import type { DependencyContainer } from 'tsyringe';
+import type { GuardClass } from './auth/guard';
 import type { Broker } from './topics/brokers/broker';
 
 /** Where wsgate reports handler errors. `console` fits. */
@@ -67,6 +68,25 @@ export interface GatewayOptions {
    * this is no authentication.
    */
   origins?: ReadonlyArray<string | RegExp> | '*';
+  /**
+   * Guards that decide, before the socket opens, who the client is and whether it may connect (see
+   * `Guard`). They run in the order listed, after the origin rule, each built in the connection's
+   * scope; the first to return `{ principal }` sets `conn.principal`. Given app-wide, they apply to
+   * every gateway that does not list its own.
+   */
+  guards?: ReadonlyArray<GuardClass>;
+  /**
+   * How a refusal of the guards (or of the handshake rate limit) is answered: `'http'` (default)
+   * with the HTTP status; `'close'` with a 101 and then, at once, a close frame with code
+   * 4000 + status (4401, 4403, 4429) and the message as reason, because browsers cannot read the
+   * status of a refused upgrade. No `@OnOpen` or `@OnClose` runs either way.
+   */
+  rejectWith?: 'http' | 'close';
+  /**
+   * Contract gateways: how long before the credentials expire the client is sent `$auth.expiring`
+   * (at most half the time left), in ms. Default 30 s.
+   */
+  refreshLead?: number;
 }
 
 /** See `GatewayOptions.backpressurePolicy`. */

@@ -6,6 +6,7 @@
 import type { WebSocketServer } from 'ws';
 import type { HookKind } from '../decorators/metadata';
 import type { CompiledContract } from './contract/compiled';
+import type { GuardClass } from '../auth/guard';
 import type { OriginRule } from './origin-rule';
 import type { GatewayOptions } from '../types';
 import type { PubSubLink } from '../topics/registry';
@@ -31,6 +32,13 @@ export interface GatewayDefinition {
   readonly settings: GatewaySettings;
   /** What the Origin header must be (before @CheckOrigin, when the gateway has one). */
   readonly originRule: OriginRule;
+  /** The guards, in order (empty: none), and their class names for log lines. */
+  readonly guards: readonly GuardClass[];
+  readonly guardNames: readonly string[];
+  /** How guard and rate-limit refusals are answered. */
+  readonly rejectWith: 'http' | 'close';
+  /** Contract gateways: ms before expiry at which `$auth.expiring` is sent (at most half the time left). */
+  readonly refreshLead: number;
   /** The compiled contract, on contract gateways. */
   readonly contract?: CompiledContract;
   /** A noServer ws server configured with this gateway's limits and compression. */
@@ -47,6 +55,7 @@ const HOOK_DECORATORS: Record<HookKind, string> = {
   subprotocol: '@Subprotocol',
   ping: '@OnPing',
   pong: '@OnPong',
+  reauth: '@OnReauth',
 };
 
 /** "EchoGateway.onMessage (@OnMessage)", for log lines and errors. */

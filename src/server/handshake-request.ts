@@ -4,6 +4,7 @@
  * @module
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { isBearerProtocol } from '../auth/credentials';
 
 /**
  * The HTTP request that opened a WebSocket connection, as a snapshot taken at the handshake.
@@ -50,13 +51,28 @@ function parseHeaders(raw: readonly string[]): IncomingHttpHeaders {
   const headers: Record<string, string | string[]> = {};
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
-    const value = raw[i + 1];
+    let value = raw[i + 1];
+    if (name === 'sec-websocket-protocol') {
+      const kept = withoutTokens(value);
+      if (kept === '' && value !== '') continue; // it offered a token only
+      value = kept;
+    }
     const previous = headers[name];
     if (previous === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
     else if (name === 'set-cookie') (previous as string[]).push(value);
     else if (!SINGLE_VALUED.has(name)) headers[name] = `${previous as string}${name === 'cookie' ? '; ' : ', '}${value}`;
   }
   return headers;
+}
+
+/** A Sec-WebSocket-Protocol value without its `wsgate.bearer.*` entries: a token is never kept where it could be logged. */
+function withoutTokens(value: string): string {
+  if (!value.includes('wsgate.bearer.')) return value;
+  const kept = value
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0 && !isBearerProtocol(p));
+  return kept.join(', ');
 }
 
 // A separator no header can contain (HTTP forbids NUL in field names and values).
