@@ -40,7 +40,9 @@ export class AuthRefresh {
     if (!getToken || this.inFlight) return;
     this.cancelTimer();
     this.inFlight = true;
-    void this.refresh(getToken, this.ports.generation()).finally(() => (this.inFlight = false));
+    const done = (): void => void (this.inFlight = false);
+    // Settles either way (an onError that throws included): never an unhandled rejection.
+    this.refresh(getToken, this.ports.generation()).then(done, done);
   }
 
   /** The client closed, or its connection dropped: no refresh is due any more. */
