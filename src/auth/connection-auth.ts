@@ -4,7 +4,7 @@
  * from the contract's `$auth` request or from `conn.reauthenticate()`.
  * @module
  */
-import { isThenable, noop } from '../constants';
+import { CloseCode, isThenable, noop } from '../constants';
 import { handleUserError } from '../connection/handler-errors';
 import type { Logger } from '../types';
 import { CredentialExpiry } from './credential-expiry';
@@ -12,8 +12,7 @@ import type { ExpiryWheel } from './expiry-wheel';
 import type { Guard, GuardResult } from './guard';
 import { checkResult } from './guard-result';
 
-/** Close code and reasons of credentials that expired or whose refresh was refused. */
-export const CREDENTIALS_CLOSE_CODE = 4401;
+/** Close reasons of credentials that expired or whose refresh was refused (code 4401). */
 const EXPIRED_REASON = 'credentials expired';
 const REFUSED_REASON = 'credentials refused';
 
@@ -118,7 +117,7 @@ export class ConnectionAuth {
   /** Closes the connection with 4401 "credentials refused". */
   refuse(): void {
     const conn = this.ctx?.conn;
-    if (conn?.isOpen) conn.close(CREDENTIALS_CLOSE_CODE, REFUSED_REASON).catch(noop);
+    if (conn?.isOpen) conn.close(CloseCode.credentials, REFUSED_REASON).catch(noop);
   }
 
   private async apply(result: GuardResult): Promise<boolean> {
@@ -152,7 +151,7 @@ export class ConnectionAuth {
       {
         onExpiring: ctx.onExpiring,
         onExpired: () => {
-          if (ctx.conn.isOpen) ctx.conn.close(CREDENTIALS_CLOSE_CODE, EXPIRED_REASON).catch(noop);
+          if (ctx.conn.isOpen) ctx.conn.close(CloseCode.credentials, EXPIRED_REASON).catch(noop);
         },
       },
       ctx.refreshLead,

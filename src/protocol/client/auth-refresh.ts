@@ -20,8 +20,17 @@ export interface AuthRefreshPorts {
   report(err: unknown): void;
 }
 
+/** `setTimeout` fires at once beyond this. */
+const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
+/**
+ * The server warns at most once per 5 s, so a token that lives only a few seconds would expire
+ * between warnings: after each accepted refresh the client refreshes again by itself once half of
+ * the new lifetime has passed (or at the server's next warning, whichever comes first).
+ */
 export class AuthRefresh {
   private inFlight = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly ports: AuthRefreshPorts) {}
 
@@ -29,8 +38,34 @@ export class AuthRefresh {
   expiring(): void {
     const getToken = this.ports.getToken;
     if (!getToken || this.inFlight) return;
+    this.cancelTimer();
     this.inFlight = true;
-    void this.refresh(getToken, this.ports.generation()).finally(() => (this.inFlight = false));
+    const done = (): void => void (this.inFlight = false);
+    // Settles either way (an onError that throws included): never an unhandled rejection.
+    this.refresh(getToken, this.ports.generation()).then(done, done);
+  }
+
+  /** The client closed, or its connection dropped: no refresh is due any more. */
+  stop(): void {
+    this.cancelTimer();
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Refreshes again once half of the time to `expiresAt` has passed, on the same connection only. */
+  private scheduleNext(expiresAt: number, generation: number): void {
+    const remaining = expiresAt - Date.now();
+    if (!(remaining > 0)) return;
+    this.cancelTimer();
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.ports.generation() === generation) this.expiring();
+    }, Math.min(remaining / 2, MAX_TIMER_DELAY));
+    // In Node, a pending refresh must not keep the process alive.
+    (this.timer as { unref?: () => void }).unref?.();
   }
 
   private async refresh(getToken: () => string | Promise<string>, generation: number): Promise<void> {
@@ -43,7 +78,9 @@ export class AuthRefresh {
       return;
     }
     try {
-      await this.ports.request(token, generation);
+      const answer = await this.ports.request(token, generation);
+      const expiresAt = (answer as { expiresAt?: unknown } | undefined)?.expiresAt;
+      if (typeof expiresAt === 'number' && Number.isFinite(expiresAt)) this.scheduleNext(expiresAt, generation);
     } catch {
       // Refused (UNAUTHORIZED): the server closes with 4401 and the reconnect logic takes over. A
       // drop or a timeout: the next connection opens with a fresh token anyway.

@@ -196,6 +196,7 @@ export class ContractClient<C extends ContractDefinition> {
   }
 
   private dropped(): void {
+    this.auth.stop();
     this.requests.abortAll();
     this.plain.closeAll('the connection dropped before the answer came');
     this.failStreams(() => new WebSocketClosedError('the connection dropped before the stream ended'));
@@ -205,6 +206,7 @@ export class ContractClient<C extends ContractDefinition> {
 
   private stopped(err: Error | undefined): void {
     if (!this.openedOnce) this.firstOpen.reject(err ?? new WebSocketClosedError('the client was closed before it connected'));
+    this.auth.stop();
     this.requests.abortAll();
     const reason = err ? err.message : 'the client was closed';
     this.plain.closeAll(reason);

@@ -3,12 +3,10 @@
  * as they are read, never queued behind a handler, one at a time.
  * @module
  */
-import { noop } from '../../constants';
+import { CloseCode, noop } from '../../constants';
 import { MessageError } from '../../errors';
 import { writeErrorReply, writeReply, type Id, type WireError } from '../../protocol/envelope';
 
-/** Close code after a refused refresh (and at expiry): the credentials are no longer good. */
-export const CREDENTIALS_CLOSE_CODE = 4401;
 
 /**
  * The session's `onAuth`, set by whoever wires the guard's `refresh` to the connection: it
@@ -67,6 +65,6 @@ export class AuthRequests {
     if (this.running === id) this.running = undefined;
     if (this.ports.ended()) return;
     this.ports.send(text);
-    if (refused) this.ports.close(CREDENTIALS_CLOSE_CODE, 'credentials refused').catch(noop);
+    if (refused) this.ports.close(CloseCode.credentials, 'credentials refused').catch(noop);
   }
 }

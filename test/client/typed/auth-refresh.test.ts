@@ -85,6 +85,20 @@ describe('typed client: refreshing the credentials in-band ($auth.expiring → $
     await nextIsCall(second, c, 'reconnected');
   });
 
+  test('an onError that throws while reporting a failed getToken changes nothing: the client stays open', async () => {
+    const getToken = tokens([2]);
+    let reported = 0;
+    const { socket, c } = await connectToPeer({ getToken: getToken.get, onError: () => {
+      reported++;
+      throw new Error('onError failed too');
+    } });
+    socket.send(writeAuthExpiring(Date.now() + 1000));
+    await eventually(() => reported === 1, 'the getToken failure reported');
+    await new Promise((resolve) => setImmediate(resolve));
+    await nextIsCall(socket, c, 'still fine');
+    expect(c.state).toBe('open');
+  });
+
   test('a refused refresh (UNAUTHORIZED) is not reported; the server closes 4401 and the client reconnects with a fresh token', async () => {
     const getToken = tokens();
     const errors: unknown[] = [];
