@@ -17,7 +17,7 @@ import type { AppOptions, GatewayOptions } from '../types';
 import { toPerMessageDeflate } from '../connection/compression';
 import { HOOK_DECORATORS, type GatewayClass, type GatewayDefinition, type GatewayHooks } from '../server/definition';
 import { samePath } from '../server/router';
-import type { UpgradeRequest } from '../server/upgrade';
+import type { UpgradeRequest } from '../server/handshake-steps';
 import type { Hub } from '../topics/hub';
 import type { PubSubLink } from '../topics/registry';
 
