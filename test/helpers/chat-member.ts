@@ -22,13 +22,13 @@ export interface ChatMember {
 /** What `getToken` is: a token (or its promise) per connection attempt. */
 export type GetToken = () => string | Promise<string>;
 
-/** The sample's demo login: `GET <base>/token?name=<name>`, as the page does it; `{ status, body }`. */
-export function requestToken(base: string, name: string): Promise<{ status: number; body: string }> {
+/** The sample's demo login: `GET <base>/token?name=<name>`, as the page does it; `{ status, body, headers }`. */
+export function requestToken(base: string, name: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     get(`${base}/token?name=${encodeURIComponent(name)}`, { agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
     }).on('error', reject);
   });
 }
