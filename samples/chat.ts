@@ -9,9 +9,10 @@
  * (`Authorization: Bearer` from Node, the `wsgate.bearer.*` subprotocol from a browser, both sent by
  * the typed client's `getToken`); without a valid one the upgrade is answered 101 and closed with
  * 4401 at once (`rejectWith: 'close'`, so that a page can read why). `GET /token?name=<name>` is the
- * demo's login (samples/chat-page.ts). A token lives `CHAT_TOKEN_TTL` seconds (5 minutes); the
- * guard's `refresh` checks the fresh token the typed client sends before that, and `@OnReauth`
- * follows a change of name.
+ * demo's login (samples/chat-page.ts). A token lives `CHAT_TOKEN_TTL` seconds (5 minutes): before
+ * that the server sends `$auth.expiring`, the typed client calls `getToken` again and sends the new
+ * token over the open socket, the guard's `refresh` checks it, and `@OnReauth` follows a change of
+ * name; a connection that is not refreshed is closed with 4401 at the token's `exp`.
  *
  * Names: a member's nick starts as the name in its token (the principal's `name`), and `welcome`,
  * `joined`, `message`, `typing` and `left` carry the nick. The `nick` request still renames a member

@@ -106,3 +106,31 @@ test('a page without a token reads why it was refused: the close event says 4401
   })`);
   expect(seen).toEqual({ code: 4401, reason: 'token required' });
 });
+
+test('with 1-second tokens the page stays open past its first token: the typed client fetches /token again and refreshes over the socket', async () => {
+  const one = await startChatProcess({ CHAT_TOKEN_TTL: '1' });
+  const room = `refresh-${process.pid}-${Date.now()}`;
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  const tokenRequests: number[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
+  page.on('request', (req) => new URL(req.url()).pathname === '/token' && tokenRequests.push(Date.now()));
+  await page.goto(`http://127.0.0.1:${one.port}/?room=${room}&name=Grace`);
+  await page.waitForSelector('#status[data-ready="true"]', { timeout: 20_000 });
+  const states: string[] = [];
+  await page.exposeFunction('recordState', (s: string) => states.push(s));
+  await page.evaluate(`new MutationObserver(() => window.recordState(document.getElementById('status').textContent))
+    .observe(document.getElementById('status'), { childList: true, characterData: true, subtree: true })`);
+
+  const firstExpiry = tokenRequests[0] + 1000;
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstExpiry - Date.now()) + 1500)); // past the first token
+  expect(tokenRequests.length).toBeGreaterThanOrEqual(2);
+  expect(states).toEqual([]); // never left 'open'
+  const bob = await joinChat(`ws://127.0.0.1:${one.port}/chat/${room}`, loginAs(one.base, 'bob'));
+  await bob.waitFor('welcome');
+  await page.fill('#text', 'after the first token');
+  await page.click('#send');
+  expect(await bob.waitFor('message')).toMatchObject({ nick: 'Grace', text: 'after the first token' });
+  expect(errors).toEqual([]);
+});

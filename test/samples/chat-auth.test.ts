@@ -185,9 +185,61 @@ describe('samples/chat-auth.ts: ChatTokens and ChatAuth', () => {
   });
 });
 
-describe('samples/chat.ts: @OnReauth and the nick', () => {
-  // The server side of $auth (the typed client's refresh) is not on this branch's main yet, so the
-  // hook is called here as wsgate would call it, on a gateway built with the one service it uses.
+describe('samples/chat.ts: expiry and refresh', () => {
+  /** Resolves once the clock is `ms` past `at` (a token's exp): a wait for a deadline, not a timing assertion. */
+  const past = (at: number, ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now()) + ms));
+
+  it('a 1-second token: a raw client is closed with 4401 at its expiry; the typed client refreshes (the guard’s refresh) and stays open past it', async () => {
+    const app = createChatApp({ tokenSecret: SECRET, tokenTtlSeconds: 1 });
+    onCleanup(() => app.close());
+    const { port } = await app.listen(0, '127.0.0.1');
+    const url = `ws://127.0.0.1:${port}/chat/short`;
+    const tokens = app.container.resolve(ChatTokens);
+
+    const raw = await connect(url, undefined, { headers: bearer(tokens.issue('raw')) });
+    const rawEnd = closed(raw);
+    const issued: number[] = [];
+    const states: string[] = [];
+    const getToken = () => {
+      const token = tokens.issue('ann');
+      issued.push(tokens.verify(token)!.exp);
+      return token;
+    };
+    const ann = await joinChat(url, getToken, { onStateChange: (s) => states.push(s) });
+    const bob = await joinChat(url, () => tokens.issue('bob'));
+    expect(await ann.waitFor('welcome')).toEqual({ nick: 'ann', room: 'short' });
+
+    expect(await rawEnd).toEqual({ code: 4401, reason: 'credentials expired' });
+    await past(issued[0], 500); // ann's first token is over
+    expect(issued.length).toBeGreaterThanOrEqual(2); // getToken was asked again, over the open socket
+    await ann.c.call('say', { text: 'still here' });
+    expect(await bob.waitFor('message')).toMatchObject({ nick: 'ann', text: 'still here' });
+    expect(states).toEqual(['open']); // never dropped, never reconnected
+  });
+
+  it('a refreshed token with a new name (same sub) renames the member through @OnReauth', async () => {
+    const app = createChatApp({ tokenSecret: SECRET, tokenTtlSeconds: 1 });
+    onCleanup(() => app.close());
+    const { port } = await app.listen(0, '127.0.0.1');
+    const url = `ws://127.0.0.1:${port}/chat/renamed`;
+    const tokens = app.container.resolve(ChatTokens);
+    let first: number | undefined;
+    const ann = await joinChat(url, () => {
+      if (first !== undefined) return tokens.issue('Ann B.', 'ann');
+      const token = tokens.issue('ann');
+      first = tokens.verify(token)!.exp;
+      return token;
+    });
+    const bob = await joinChat(url, () => tokens.issue('bob'));
+    expect(await ann.waitFor('welcome')).toEqual({ nick: 'ann', room: 'renamed' });
+    await past(first!, 500);
+    await ann.c.call('say', { text: 'new name' });
+    expect(await bob.waitFor('message')).toMatchObject({ nick: 'Ann B.', text: 'new name' });
+  });
+});
+
+describe('samples/chat.ts: the @OnReauth rule for the nick', () => {
+  // The hook called as wsgate calls it after a refresh, on a gateway built with the one service it uses.
   function member(name: string): { nick: ChatNickname; reauth: (user: { id: string; name: string }) => void } {
     const nick = new ChatNickname({ id: name, name });
     const gateway = new ChatGateway(undefined as never, undefined as never, nick, undefined as never);

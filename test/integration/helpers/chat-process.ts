@@ -16,11 +16,11 @@ const ROOT = join(__dirname, '..', '..', '..');
 /** The tokens' secret shared by the processes this file starts. */
 export const CHAT_SECRET = randomBytes(16).toString('hex');
 
-/** Resolves with the port the sample printed once it listens on 127.0.0.1, and its base URL (for /token). */
-export function startChatProcess(): Promise<{ port: number; base: string }> {
+/** Resolves with the port the sample printed once it listens on 127.0.0.1, and its base URL (for /token); `env` adds variables (CHAT_TOKEN_TTL …). */
+export function startChatProcess(env: Record<string, string> = {}): Promise<{ port: number; base: string }> {
   const child = spawn(process.execPath, ['-r', join(ROOT, 'test/scripts/register-ts.js'), join(ROOT, 'samples/chat.ts')], {
     cwd: ROOT,
-    env: { ...process.env, REDIS_URL: SHARED_REDIS_URL, PORT: '0', HOST: '127.0.0.1', CHAT_SECRET },
+    env: { ...process.env, REDIS_URL: SHARED_REDIS_URL, PORT: '0', HOST: '127.0.0.1', CHAT_SECRET, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
