@@ -118,7 +118,8 @@ export const CHAT_PAGE = `<!doctype html>
     const line = (m) => add(m.nick + ': ' + m.text);
     const params = new URLSearchParams(location.search);
     const room = params.get('room') || 'lobby';
-    const name = params.get('name') || 'guest-' + Math.random().toString(36).slice(2, 8);
+    // /token takes 1 to 32 characters: a longer ?name= is cut, an empty one is a random guest.
+    const name = (params.get('name') || '').trim().slice(0, 32) || 'guest-' + Math.random().toString(36).slice(2, 8);
     $('room').textContent = room;
 
     // The demo login: a token for this name (a real app would send its session or a password).
