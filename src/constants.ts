@@ -8,6 +8,8 @@ export const CloseCode = {
   messageTooBig: 1009,
   internalError: 1011,
   tryAgainLater: 1013,
+  /** Credentials expired, or their refresh was refused (4000 + HTTP 401, as `rejectWith: 'close'` answers). */
+  credentials: 4401,
 } as const;
 
 /** ws reports these when the peer sent no code (1005) or the TCP connection dropped (1006). */

@@ -3,7 +3,7 @@
  * @module
  */
 export { Gateway } from './decorators/gateway';
-export { CheckOrigin, OnClose, OnMessage, OnOpen, OnPing, OnPong, Subprotocol } from './decorators/handlers';
+export { CheckOrigin, OnClose, OnMessage, OnOpen, OnPing, OnPong, OnReauth, Subprotocol } from './decorators/handlers';
 export { createApp } from './app/app';
 // The DI decorators, from the one tsyringe wsgate resolves gateways with (a peer dependency): an app
 // that imports them from here cannot end up registering services in a copy wsgate never reads.
@@ -47,8 +47,11 @@ export type {
   BackpressurePolicy,
   CompressionOptions,
   GatewayOptions,
+  HandshakeRateLimit,
   IncomingMessage,
   Logger,
   OutgoingMessage,
+  RateLimitKeyInput,
+  TrustProxy,
   WriteOptions,
 } from './types';

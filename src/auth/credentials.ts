@@ -8,8 +8,12 @@ import { BEARER_PROTOCOL_PREFIX } from '../protocol/client/bearer';
 
 export { BEARER_PROTOCOL_PREFIX };
 
-/** RFC 6750 §2.1: `Bearer` (any case), one or more spaces, a b64token. */
-const AUTHORIZATION_BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+/**
+ * `Bearer` (any case), spaces, then the token: any visible ASCII, no spaces. RFC 6750's b64token is
+ * narrower (no `:` or `%`, say), but opaque tokens of real issuers do not all keep to it; the guard
+ * checks the token, this only cuts it out of the header.
+ */
+const AUTHORIZATION_BEARER = /^bearer +([\x21-\x7e]+) *$/i;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 

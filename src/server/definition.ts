@@ -4,6 +4,7 @@
  * @module
  */
 import type { WebSocketServer } from 'ws';
+import type { HandshakeLimiter } from '../auth/rate-limit';
 import type { HookKind } from '../decorators/metadata';
 import type { CompiledContract } from './contract/compiled';
 import type { GuardClass } from '../auth/guard';
@@ -45,6 +46,8 @@ export interface GatewayDefinition {
   readonly wss: WebSocketServer;
   /** Put on each of its connections: the app's hub and this gateway's slow-subscriber limits. */
   readonly pubsub: PubSubLink;
+  /** `handshakeRateLimit`, compiled; asked right after routing. */
+  readonly rateLimit?: HandshakeLimiter;
 }
 
 const HOOK_DECORATORS: Record<HookKind, string> = {
@@ -55,6 +58,7 @@ const HOOK_DECORATORS: Record<HookKind, string> = {
   subprotocol: '@Subprotocol',
   ping: '@OnPing',
   pong: '@OnPong',
+  reauth: '@OnReauth',
 };
 
 /** "EchoGateway.onMessage (@OnMessage)", for log lines and errors. */

@@ -4,6 +4,7 @@
  * @module
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { clientAddress, type ProxyTrust } from '../auth/client-address';
 import { isBearerProtocol } from '../auth/credentials';
 
 /**
@@ -29,9 +30,12 @@ export interface HandshakeRequest {
   readonly httpVersion: string;
   /** The request headers, names in lower case (Node's `IncomingMessage.headers`). */
   readonly headers: Readonly<IncomingHttpHeaders>;
-  /** The peer's IP address (`undefined` if the socket was already gone at the handshake). */
+  /**
+   * The peer's IP address (`undefined` if the socket was already gone at the handshake). With the
+   * app's `trustProxy`, the client's address as the trusted proxies recorded it.
+   */
   readonly remoteAddress: string | undefined;
-  /** The peer's TCP port (`undefined` if the socket was already gone at the handshake). */
+  /** The peer's TCP port (`undefined` if the socket was already gone at the handshake); the socket's, even with `trustProxy`. */
   readonly remotePort: number | undefined;
   /** Whether the connection runs over TLS (`wss://`). */
   readonly encrypted: boolean;
@@ -103,10 +107,14 @@ class RequestSnapshot implements HandshakeRequest {
   }
 }
 
-/** Copies what a connection keeps of its upgrade request; nothing in it refers back to `req`. */
-export function snapshotRequest(req: IncomingMessage): HandshakeRequest {
+/**
+ * Copies what a connection keeps of its upgrade request; nothing in it refers back to `req`. With
+ * `trust` (the app's `trustProxy`), `remoteAddress` is the client's address read through the proxies.
+ */
+export function snapshotRequest(req: IncomingMessage, trust?: ProxyTrust): HandshakeRequest {
   const socket = req.socket as IncomingMessage['socket'] & { encrypted?: boolean };
+  const remoteAddress = trust ? clientAddress(socket.remoteAddress, req.headers, trust) : socket.remoteAddress;
   return new RequestSnapshot(
-    req.method ?? 'GET', req.url ?? '/', req.httpVersion, req.rawHeaders.join(SEP), socket.remoteAddress, socket.remotePort, socket.encrypted === true,
+    req.method ?? 'GET', req.url ?? '/', req.httpVersion, req.rawHeaders.join(SEP), remoteAddress, socket.remotePort, socket.encrypted === true,
   );
 }

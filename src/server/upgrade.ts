@@ -1,81 +1,52 @@
 /**
  * The 'upgrade' listener: route, then a list of small steps that each answer or pass on
- * (limits → request → origin rule → version and key → connection scope → guards → instance →
- * @CheckOrigin → subprotocol → still there), then the 101 from ws and the dispatcher. It also owns
- * the shutdown of its connections (`close()`).
+ * (limits → request → rate limit → origin rule → version and key → connection scope → guards →
+ * instance → @CheckOrigin → subprotocol → still there), then the 101 from ws and the dispatcher. It
+ * also owns the shutdown of its connections (`close()`).
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { DependencyContainer } from 'tsyringe';
-import { isThenable, kAuth, kHandshake, kPubSub, noop } from '../constants';
-import { isBearerProtocol, readBearerToken } from '../auth/credentials';
-import { HandshakeView } from '../auth/handshake-view';
+import { isThenable, kAuth, kHandshake, noop } from '../constants';
+import type { ProxyTrust } from '../auth/client-address';
+import { ExpiryWheel } from '../auth/expiry-wheel';
 import { closeAfterUpgrade } from '../auth/reject-with-close';
-import { runGuards } from '../auth/run-guards';
-import { PROTOCOL_NAME } from '../protocol/contract';
 import type { Logger } from '../types';
-import { Connection } from './connection';
-import { describeHook, type GatewayDefinition } from './definition';
-import { Dispatcher } from './dispatcher';
-import {
-  abortSocket,
-  answerPlainRequest,
-  checkProtocolHeaders,
-  checkUpgradeRequest,
-  normalizeSubprotocolHeader,
-  reject,
-  respond,
-  type Rejection,
-} from './handshake';
-import { disposeScope, openScope, type ConnectionScope } from './scope';
-import { snapshotRequest, type HandshakeRequest } from './handshake-request';
-import { closeConnections, type ShutdownOptions } from './shutdown';
-import { originAllowed } from './origin-rule';
-import { MalformedPathError, type RouteMatch, type Router } from './router';
 import { dropConnection } from '../topics/registry';
-
-/** What ws's synchronous handleProtocols and the wsClientError listener need to find on the request. */
-export interface HandshakeState {
-  readonly subprotocol: string | undefined;
-  /** The connection's services, disposed when ws refuses the request after all. */
-  readonly container: DependencyContainer | undefined;
-}
-
-export type UpgradeRequest = IncomingMessage & { [kHandshake]?: HandshakeState };
-
-/** One upgrade request on its way through the steps. */
-interface Attempt {
-  readonly req: UpgradeRequest;
-  readonly socket: Duplex;
-  readonly head: Buffer;
-  readonly match: RouteMatch<GatewayDefinition>;
-  /** The offered subprotocols, bearer-token entries included (set by the version-and-key step). */
-  offered: readonly string[];
-  /** The request snapshot, taken on first use (it becomes `conn.request`). */
-  request?: HandshakeRequest;
-  /** Whether the origin rule checked the origin (so cookies may be trusted). */
-  originChecked: boolean;
-  conn?: Connection;
-  /** Set from the scope step on: disposed unless the handshake completes. */
-  scope?: ConnectionScope;
-  instance?: object;
-  subprotocol?: string;
-}
-
-/** A refusal, nothing (pass on), or either later. */
-type StepResult = Rejection | undefined | Promise<Rejection | undefined>;
+import { authContext } from './auth-wiring';
+import type { GatewayDefinition } from './definition';
+import { Dispatcher } from './dispatcher';
+import { abortSocket, answerPlainRequest, checkUpgradeRequest, reject, respond, type Rejection } from './handshake';
+import {
+  buildInstance,
+  checkGuards,
+  checkOriginHook,
+  checkOriginRule,
+  checkVersionAndKey,
+  closingSubprotocol,
+  INTERNAL_ERROR,
+  openConnectionScope,
+  rateLimit,
+  selectSubprotocol,
+  type Attempt,
+  type StepContext,
+  type StepResult,
+  type UpgradeRequest,
+} from './handshake-steps';
+import { disposeScope } from './scope';
+import { closeConnections, type ShutdownOptions } from './shutdown';
+import { MalformedPathError, type RouteMatch, type Router } from './router';
 
 export interface GatewayServerOptions {
   readonly router: Router<GatewayDefinition>;
   readonly container: DependencyContainer;
   readonly logger: Logger;
   readonly maxConnections: number;
+  /** The app's compiled `trustProxy`: `conn.request.remoteAddress` is then the client's address. */
+  readonly trustProxy?: ProxyTrust;
 }
 
-
-const INTERNAL_ERROR = reject(500, 'Internal Server Error');
-const FORBIDDEN = reject(403, 'Cross origin WebSockets are not allowed.');
 const SHUTTING_DOWN = reject(503, 'Server is shutting down.');
 
 export class GatewayServer {
@@ -86,26 +57,36 @@ export class GatewayServer {
   /** Sockets whose handshake is in the steps (a hook may still be running): cut by close(). */
   private readonly handshakes = new Set<Duplex>();
   private closing = false;
+  /** Every credential deadline of the app's connections, behind one timer. */
+  private readonly wheel: ExpiryWheel;
   private readonly onDispatcherDone = (d: Dispatcher): void => {
     this.live.delete(d);
     dropConnection(d.conn); // a closed connection leaves every topic
+    d.conn[kAuth]?.end();
   };
+
+  /** What the steps need of the app. */
+  private readonly ctx: StepContext;
 
   /** The handshake, in order: each step answers (a Rejection) or passes on. */
   private readonly steps: ReadonlyArray<(h: Attempt) => StepResult> = [
     () => this.checkLimits(),
     (h) => checkUpgradeRequest(h.req),
-    (h) => this.checkOriginRule(h),
-    (h) => this.checkProtocolHeaders(h),
-    (h) => this.openScope(h),
-    (h) => this.runGuards(h),
-    (h) => this.buildInstance(h),
-    (h) => this.checkOriginHook(h),
-    (h) => this.selectSubprotocol(h),
+    (h) => rateLimit(h, this.ctx),
+    (h) => checkOriginRule(h),
+    (h) => checkVersionAndKey(h),
+    (h) => openConnectionScope(h, this.ctx),
+    (h) => checkGuards(h, this.ctx),
+    (h) => buildInstance(h, this.ctx),
+    (h) => checkOriginHook(h, this.ctx),
+    (h) => selectSubprotocol(h, this.ctx),
     (h) => this.checkStillThere(h),
   ];
 
-  constructor(private readonly options: GatewayServerOptions) {}
+  constructor(private readonly options: GatewayServerOptions) {
+    this.ctx = { container: options.container, logger: options.logger, trustProxy: options.trustProxy };
+    this.wheel = new ExpiryWheel({ onError: (err) => options.logger.error('wsgate: a credential deadline failed:', err) });
+  }
 
   /** Open connections (from the 101 answer until `@OnClose` has run). */
   get connectionCount(): number {
@@ -148,6 +129,7 @@ export class GatewayServer {
     this.closing = true;
     await closeConnections([...this.live], options, this.options.logger);
     for (const socket of this.handshakes) abortSocket(socket, SHUTTING_DOWN);
+    this.wheel.close();
   }
 
   private route(req: IncomingMessage): RouteMatch<GatewayDefinition> | Rejection | undefined {
@@ -181,9 +163,9 @@ export class GatewayServer {
   /** Answers a refusal: HTTP, or for guards and rate limits under `rejectWith: 'close'`, a 101 and a 4xxx close. */
   private refuse(h: Attempt, refusal: Rejection): void {
     if (!refusal.fromAuth || h.match.target.rejectWith !== 'close') return abortSocket(h.socket, refusal);
-    // Browsers that offered subprotocols fail a 101 that selects none: pick one they offered (never a token).
-    const subprotocol = h.offered.find((p) => p === PROTOCOL_NAME) ?? h.offered.find((p) => !isBearerProtocol(p));
-    h.req[kHandshake] = { subprotocol, container: undefined };
+    // The rate limit refuses before the version-and-key step: a request ws cannot upgrade keeps the HTTP answer.
+    if (checkVersionAndKey(h)) return abortSocket(h.socket, refusal);
+    h.req[kHandshake] = { subprotocol: closingSubprotocol(h), container: undefined };
     this.pending++; // until ws answers
     h.match.target.wss.handleUpgrade(h.req, h.socket, h.head, (ws) => {
       this.pending--;
@@ -193,116 +175,11 @@ export class GatewayServer {
     });
   }
 
-  /** The request snapshot: `conn.request`, and what guards and rate limits read. */
-  private requestOf(h: Attempt): HandshakeRequest {
-    return (h.request ??= snapshotRequest(h.req));
-  }
-
   private checkLimits(): Rejection | undefined {
     if (this.closing) return SHUTTING_DOWN;
     // `pending` already counts this request.
     if (this.live.size + this.pending > this.options.maxConnections) return reject(503, 'Too many connections.');
     return undefined;
-  }
-
-  /**
-   * The gateway's origin rule (`origins`, or the default same-host rule), before anything of the
-   * gateway is built; only an Origin header can fail it.
-   */
-  private checkOriginRule(h: Attempt): Rejection | undefined {
-    const rule = h.match.target.originRule;
-    h.originChecked = rule.kind === 'same-host' || rule.kind === 'list';
-    const origin = h.req.headers.origin;
-    if (origin === undefined) return undefined;
-    return originAllowed(rule, origin, h.req.headers.host) ? undefined : FORBIDDEN;
-  }
-
-  /** Version and key (tornado checks them after the origin); then the offered subprotocols are read once. */
-  private checkProtocolHeaders(h: Attempt): Rejection | undefined {
-    const refusal = checkProtocolHeaders(h.req);
-    if (!refusal) h.offered = normalizeSubprotocolHeader(h.req);
-    return refusal;
-  }
-
-  /** The connection and the scope its guards and gateway instance are built in. */
-  private openScope(h: Attempt): Rejection | undefined {
-    const def = h.match.target;
-    const conn = new Connection(this.requestOf(h), h.match.params);
-    conn[kPubSub] = def.pubsub;
-    h.conn = conn;
-    h.scope = openScope(def, this.options.container, conn);
-    return undefined;
-  }
-
-  /** The gateway's guards, in order (see auth/run-guards); the first principal is the connection's. */
-  private runGuards(h: Attempt): StepResult {
-    const def = h.match.target;
-    if (def.guards.length === 0) return undefined;
-    const scope = h.scope!;
-    const view = new HandshakeView(this.requestOf(h), h.match.params, readBearerToken(h.req.headers.authorization, h.offered), h.originChecked);
-    return runGuards({
-      gatewayName: def.name,
-      guardNames: def.guardNames,
-      view,
-      build: (i) => scope.guard(i),
-      setPrincipal: (p) => scope.setPrincipal(p),
-      logger: this.options.logger,
-      now: Date.now,
-    }).then((outcome) => {
-      if ('status' in outcome) return outcome;
-      h.conn![kAuth] = outcome;
-      return undefined;
-    });
-  }
-
-  private buildInstance(h: Attempt): Rejection | undefined {
-    try {
-      h.instance = h.scope!.gateway();
-      return undefined;
-    } catch (err) {
-      this.options.logger.error(`wsgate: ${h.match.target.name}: could not create the gateway instance:`, err);
-      return INTERNAL_ERROR;
-    }
-  }
-
-  /** The gateway's @CheckOrigin on its instance, when it declares one; only with an Origin header. */
-  private checkOriginHook(h: Attempt): StepResult {
-    const origin = h.req.headers.origin;
-    const def = h.match.target;
-    if (origin === undefined || !def.hooks.checkOrigin) return undefined;
-    return this.callHook<boolean>(def, h.instance!, 'checkOrigin', [origin]).then((allowed) => {
-      if (allowed === HOOK_FAILED) return INTERNAL_ERROR;
-      return allowed === true ? undefined : FORBIDDEN;
-    });
-  }
-
-  /**
-   * @Subprotocol's choice among the offered subprotocols (a bearer-token entry is never shown to it
-   * nor selected); without one, `wsgate.v1` when offered to a contract gateway, or offered beside a token.
-   */
-  private selectSubprotocol(h: Attempt): StepResult {
-    const withToken = h.offered.some(isBearerProtocol);
-    const offered = withToken ? h.offered.filter((p) => !isBearerProtocol(p)) : (h.offered as string[]);
-    const def = h.match.target;
-    if (!def.hooks.subprotocol) {
-      // A contract gateway speaks wsgate.v1 and says so when the client offers it; a browser that sent
-      // a token this way offers wsgate.v1 beside it, and fails a 101 that selects nothing.
-      if ((def.contract || withToken) && offered.includes(PROTOCOL_NAME)) h.subprotocol = PROTOCOL_NAME;
-      return undefined;
-    }
-    return this.callHook<string | null | undefined>(def, h.instance!, 'subprotocol', [offered]).then((chosen) => {
-      if (chosen === HOOK_FAILED) return INTERNAL_ERROR;
-      // '' selects none, as null does (tornado treats any falsy answer so).
-      if (chosen === null || chosen === undefined || chosen === '') return undefined;
-      if (!offered.includes(chosen)) {
-        this.options.logger.error(
-          `wsgate: ${describeHook(def, 'subprotocol')} returned ${JSON.stringify(chosen)}, which the client did not offer (${offered.join(', ') || 'none'})`,
-        );
-        return INTERNAL_ERROR;
-      }
-      h.subprotocol = chosen;
-      return undefined;
-    });
   }
 
   private checkStillThere({ socket }: Attempt): Rejection | undefined {
@@ -323,6 +200,7 @@ export class GatewayServer {
       socket.off('error', noop);
       const dispatcher = new Dispatcher(def, instance!, conn!, container, this.options.logger, this.onDispatcherDone);
       this.live.add(dispatcher);
+      conn![kAuth]?.open(authContext(def, conn!, instance!, this.wheel, this.options.logger));
       dispatcher.start(ws, match.args, subprotocol);
     });
   }
@@ -335,22 +213,4 @@ export class GatewayServer {
     if (state?.container) void disposeScope(state.container, this.options.logger, 'gateway');
     abortSocket(socket, reject(400, err.message));
   };
-
-  private async callHook<T>(
-    def: GatewayDefinition,
-    instance: object,
-    kind: 'checkOrigin' | 'subprotocol',
-    args: unknown[],
-  ): Promise<T | typeof HOOK_FAILED> {
-    try {
-      const method = (instance as Record<string | symbol, (...a: unknown[]) => unknown>)[def.hooks[kind]!];
-      const result = method.apply(instance, args);
-      return isThenable<T>(result) ? await result : (result as T);
-    } catch (err) {
-      this.options.logger.error(`wsgate: ${describeHook(def, kind)} failed:`, err);
-      return HOOK_FAILED;
-    }
-  }
 }
-
-const HOOK_FAILED = Symbol('hook failed');

@@ -5,7 +5,8 @@
  */
 import { HandshakeRejection, type Guard, type GuardResult } from '../../src';
 import { HandshakeView } from '../../src/auth/handshake-view';
-import { guardsOutcome, type AuthState, type GuardsContext } from '../../src/auth/run-guards';
+import { ConnectionAuth } from '../../src/auth/connection-auth';
+import { guardsOutcome, type GuardsContext } from '../../src/auth/run-guards';
 import type { HandshakeRequest } from '../../src/server/handshake-request';
 import { memoryLogger } from '../helpers/app';
 
@@ -40,6 +41,7 @@ describe('guardsOutcome', () => {
     const { ctx, calls, principals } = context([() => true, () => ({ principal: 'alice', expiresAt: 5_000 }), () => ({ principal: 'bob' })]);
     const outcome = guardsOutcome(ctx);
     expect(isPromise(outcome)).toBe(false);
+    expect(outcome).toBeInstanceOf(ConnectionAuth);
     expect(outcome).toMatchObject({ principal: 'alice', expiresAt: 5_000, guardName: 'Guard1' });
     expect(calls).toEqual([0, 1, 2]);
     expect(principals).toEqual(['alice']);
@@ -68,7 +70,7 @@ describe('guardsOutcome', () => {
     const outcome = guardsOutcome(ctx);
     expect(isPromise(outcome)).toBe(true);
     expect(calls).toEqual([0, 1]); // the guards after the promise wait for it
-    expect((await outcome) as AuthState).toMatchObject({ principal: 'carol', guardName: 'Guard1' });
+    expect(await outcome).toMatchObject({ principal: 'carol', guardName: 'Guard1' });
     expect(calls).toEqual([0, 1, 2, 3]);
     expect(principals).toEqual(['carol']);
 
@@ -77,8 +79,10 @@ describe('guardsOutcome', () => {
     expect(rejected.calls).toEqual([0]);
   });
 
-  it('no guard setting a principal: an AuthState without one', () => {
+  it('no guard setting a principal: a ConnectionAuth without one', () => {
     const { ctx } = context([() => true]);
-    expect(guardsOutcome(ctx)).toEqual({ principal: undefined, expiresAt: undefined, guard: undefined, guardName: '' });
+    const outcome = guardsOutcome(ctx);
+    expect(outcome).toBeInstanceOf(ConnectionAuth);
+    expect(outcome).toMatchObject({ principal: undefined, expiresAt: undefined, guard: undefined, guardName: '' });
   });
 });
