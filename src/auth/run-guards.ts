@@ -26,17 +26,10 @@ export interface GuardsContext {
 }
 
 /**
- * Runs the guards in order. Resolves with the connection's `ConnectionAuth` when all pass, or with the
- * refusal: a `HandshakeRejection`'s status, 403 for `false`, 401 for credentials already expired,
- * 500 (logged) for anything else.
- */
-export async function runGuards(ctx: GuardsContext): Promise<ConnectionAuth | Rejection> {
-  return guardsOutcome(ctx);
-}
-
-/**
- * `runGuards` without a promise while the guards answer synchronously (a promise from the first
- * guard that answers with one), so that a handshake step can stay synchronous.
+ * Runs the guards in order: the connection's `ConnectionAuth` when all pass, or the refusal (a
+ * `HandshakeRejection`'s status, 403 for `false`, 401 for credentials already expired, 500 and a log
+ * line for anything else). Without a promise while the guards answer synchronously (a promise from
+ * the first guard that answers with one), so that the handshake step stays synchronous.
  */
 export function guardsOutcome(ctx: GuardsContext, from = 0, decided?: ConnectionAuth): ConnectionAuth | Rejection | Promise<ConnectionAuth | Rejection> {
   for (let i = from; i < ctx.guardNames.length; i++) {

@@ -11,7 +11,8 @@ import { isThenable, kAuth, kHandshake, kPubSub } from '../constants';
 import type { ProxyTrust } from '../auth/client-address';
 import { isBearerProtocol, readBearerToken } from '../auth/credentials';
 import { HandshakeView } from '../auth/handshake-view';
-import { runGuards } from '../auth/run-guards';
+import type { ConnectionAuth } from '../auth/connection-auth';
+import { guardsOutcome } from '../auth/run-guards';
 import { PROTOCOL_NAME } from '../protocol/contract';
 import type { Logger } from '../types';
 import { Connection } from './connection';
@@ -109,7 +110,7 @@ export function checkGuards(h: Attempt, ctx: StepContext): StepResult {
   if (def.guards.length === 0) return undefined;
   const scope = h.scope!;
   const view = new HandshakeView(requestOf(h, ctx), h.match.params, readBearerToken(h.req.headers.authorization, h.offered), h.originChecked);
-  return runGuards({
+  const outcome = guardsOutcome({
     gatewayName: def.name,
     guardNames: def.guardNames,
     view,
@@ -117,11 +118,14 @@ export function checkGuards(h: Attempt, ctx: StepContext): StepResult {
     setPrincipal: (p) => scope.setPrincipal(p),
     logger: ctx.logger,
     now: Date.now,
-  }).then((outcome) => {
-    if ('status' in outcome) return outcome;
-    h.conn![kAuth] = outcome;
-    return undefined;
   });
+  // Guards that answer synchronously keep the step synchronous: no promise per handshake.
+  const accept = (o: ConnectionAuth | Rejection): Rejection | undefined => {
+    if ('status' in o) return o;
+    h.conn![kAuth] = o;
+    return undefined;
+  };
+  return isThenable<ConnectionAuth | Rejection>(outcome) ? outcome.then(accept) : accept(outcome);
 }
 
 export function buildInstance(h: Attempt, ctx: StepContext): Rejection | undefined {
