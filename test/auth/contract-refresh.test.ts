@@ -4,30 +4,19 @@
  * token from `getToken`, the guard's `refresh` checks it. Refusals (the guard says no, another
  * identity) close with 4401; a client without getToken is closed at expiry.
  */
-import { Connection, Gateway, HandshakeRejection, injectable, OnMessage, OnReauth, type Guard, type GuardResult, type Handshake, type Out } from '../../src';
+import { Connection, Gateway, injectable, OnMessage, OnReauth, type GuardResult, type Out } from '../../src';
 import { connect } from '../../src/client-entry';
 import { startApp } from '../helpers/app';
+import { parseTestToken, TestTokenGuard, type User } from './test-tokens';
 import { onCleanup } from '../helpers/cleanup';
 import { chat, JsonPeer } from '../protocol/fixtures';
-
-interface User {
-  readonly id: string;
-  readonly name: string;
-}
 
 /** Tokens are `<id>:<name>:<ttl ms>`; `refuse` makes the guard refuse every refresh. */
 function refreshingGateway(options: { refuse?: boolean } = {}) {
   const seen = { refreshed: [] as string[], reauth: [] as string[], names: [] as string[] };
-  const parse = (token: string): { principal: User; expiresAt: number } => {
-    const [id, name, ttl] = token.split(':');
-    return { principal: { id, name }, expiresAt: Date.now() + Number(ttl) };
-  };
+  const parse = parseTestToken;
   @injectable()
-  class TokenGuard implements Guard<User> {
-    authenticate(h: Handshake<User>): GuardResult<User> {
-      if (!h.bearerToken) throw new HandshakeRejection(401, 'token required');
-      return parse(h.bearerToken);
-    }
+  class TokenGuard extends TestTokenGuard {
     refresh(token: string): GuardResult<User> {
       seen.refreshed.push(token);
       if (options.refuse) throw new Error('revoked');

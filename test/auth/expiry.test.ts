@@ -3,15 +3,11 @@
  * `expiresAt`, `conn.reauthenticate()` moving it (and @OnReauth), refusals (false, another identity,
  * a past expiry), a 30-day token, and one timer for the expiries of many connections.
  */
-import { Connection, Gateway, HandshakeRejection, injectable, OnMessage, OnReauth, type Guard, type GuardResult, type Handshake } from '../../src';
+import { Connection, Gateway, OnMessage, OnReauth } from '../../src';
 import { startApp } from '../helpers/app';
+import { parseTestToken, TestTokenGuard, type User } from './test-tokens';
 import { eventually } from '../helpers/eventually';
 import { closed, connect, nextMessage } from '../helpers/ws-client';
-
-interface User {
-  readonly id: string;
-  readonly name: string;
-}
 
 /**
  * Tokens look like `<id>:<name>:<ms from now>`; the guard accepts them with that expiry, and the
@@ -19,18 +15,8 @@ interface User {
  */
 function expiringGateway() {
   const seen = { reauth: [] as User[], outcomes: [] as boolean[] };
-  const parse = (token: string): { principal: User; expiresAt: number } => {
-    const [id, name, ttl] = token.split(':');
-    return { principal: { id, name }, expiresAt: Date.now() + Number(ttl) };
-  };
-  @injectable()
-  class TokenGuard implements Guard<User> {
-    authenticate(h: Handshake<User>): GuardResult<User> {
-      if (!h.bearerToken) throw new HandshakeRejection(401, 'token required');
-      return parse(h.bearerToken);
-    }
-  }
-  @Gateway('/expiring', { guards: [TokenGuard] })
+  const parse = parseTestToken;
+  @Gateway('/expiring', { guards: [TestTokenGuard] })
   class ExpiringGateway {
     constructor(private readonly conn: Connection<never, User>) {}
     @OnMessage() async onMessage(m: string): Promise<string> {

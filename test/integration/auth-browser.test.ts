@@ -5,12 +5,10 @@
  * carried by a `wsgate.bearer.*` subprotocol. The pages are served by the HTTP server the app is
  * attached to, so they are of the gateways' own origin unless a test says otherwise.
  */
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
-import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import * as v from 'valibot';
 import {
@@ -30,7 +28,7 @@ import {
 } from '../../src';
 import { bearerProtocol } from '../../src/protocol/client/bearer';
 import { memoryLogger, type MemoryLogger } from '../helpers/app';
-import { launchBrowser, runInPage, type TestBrowser } from './helpers/browser';
+import { launchBrowserWithClientBuild, runInPage, type TestBrowser } from './helpers/browser';
 import { BLANK_PAGE, closeServer, listen, recordUpgradeAnswers, startPageServer, type UpgradeAnswer } from './helpers/servers';
 
 const root = join(__dirname, '..', '..');
@@ -123,8 +121,7 @@ const stops: Array<() => Promise<unknown>> = [];
 
 beforeAll(async () => {
   // The typed client's ES-module build, which the last test's page imports.
-  await promisify(execFile)('npm', ['run', 'build:esm'], { cwd: root });
-  browser = await launchBrowser();
+  browser = await launchBrowserWithClientBuild();
 }, 120_000);
 
 afterAll(async () => {

@@ -5,20 +5,15 @@
  * sample's /token (the token goes in the wsgate.bearer.* subprotocol). A second process over Redis
  * has a Node member (typed client) in the same room.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { joinChat, loginAs } from '../helpers/chat-member';
-import { launchBrowser, type TestBrowser } from './helpers/browser';
+import { launchBrowserWithClientBuild, type TestBrowser } from './helpers/browser';
 import { startChatProcess } from './helpers/chat-process';
 
-const root = join(__dirname, '..', '..');
 let browser: TestBrowser;
 
 beforeAll(async () => {
-  await promisify(execFile)('npm', ['run', 'build:esm'], { cwd: root });
-  browser = await launchBrowser();
+  browser = await launchBrowserWithClientBuild();
 }, 120_000);
 
 afterAll(async () => {
