@@ -22,19 +22,25 @@ export interface AuthenticatedConnection {
   close(code?: number, reason?: string): Promise<void>;
 }
 
-/** Set once the connection is open (after the 101). */
-export interface AuthContext {
-  readonly conn: AuthenticatedConnection;
+/** What every authenticated connection of one gateway shares (made once per gateway, not per connection). */
+export interface AuthSettings {
   readonly wheel: ExpiryWheel;
   readonly logger: Logger;
   /** "ChatGateway", for log lines. */
   readonly gatewayName: string;
   /** ms before expiry at which `onExpiring` is called (contract gateways). */
   readonly refreshLead: number;
-  /** Sends `$auth.expiring` (contract gateways only). */
-  readonly onExpiring?: (expiresAt: number) => void;
-  /** The gateway's @OnReauth bound to its instance, and its description for log lines. */
-  readonly onReauth?: { readonly call: (principal: unknown) => unknown; readonly what: string };
+  /** Sends `$auth.expiring` on a connection (contract gateways only). */
+  readonly onExpiring?: (conn: AuthenticatedConnection, expiresAt: number) => void;
+  /** Calls the gateway's @OnReauth on an instance; `what` describes it for log lines. */
+  readonly onReauth?: { readonly call: (instance: object, principal: unknown) => unknown; readonly what: string };
+}
+
+/** Set once the connection is open (after the 101). */
+interface AuthContext {
+  readonly settings: AuthSettings;
+  readonly conn: AuthenticatedConnection;
+  readonly instance: object;
 }
 
 /** The default identity rule of a refresh: the same `id` when both principals have one. */
@@ -66,8 +72,8 @@ export class ConnectionAuth {
   }
 
   /** The connection is open: its expiry starts counting on the app's wheel. */
-  open(ctx: AuthContext): void {
-    this.ctx = ctx;
+  open(settings: AuthSettings, conn: AuthenticatedConnection, instance: object): void {
+    this.ctx = { settings, conn, instance };
     this.setExpiry(this.initialExpiresAt);
     this.initialExpiresAt = undefined;
   }
@@ -87,8 +93,9 @@ export class ConnectionAuth {
     const ctx = this.ctx;
     const guard = this.guard;
     if (!ctx) return false;
+    const { logger, gatewayName } = ctx.settings;
     if (!guard?.refresh) {
-      ctx.logger.debug?.(`wsgate: ${ctx.gatewayName}: a credentials refresh was refused: ${guard ? `guard ${this.guardName} has no refresh()` : 'no guard set a principal'}`);
+      logger.debug?.(`wsgate: ${gatewayName}: a credentials refresh was refused: ${guard ? `guard ${this.guardName} has no refresh()` : 'no guard set a principal'}`);
       return false;
     }
     let result: unknown;
@@ -96,7 +103,7 @@ export class ConnectionAuth {
       const answer = guard.refresh(token, this.principal);
       result = isThenable(answer) ? await answer : answer;
     } catch (err) {
-      ctx.logger.debug?.(`wsgate: ${ctx.gatewayName}: guard ${this.guardName}.refresh refused the token:`, err instanceof Error ? err.message : err);
+      logger.debug?.(`wsgate: ${gatewayName}: guard ${this.guardName}.refresh refused the token:`, err instanceof Error ? err.message : err);
       return false;
     }
     return (await this.apply(result as GuardResult)) ? { expiresAt: this.expiresAt } : false;
@@ -128,12 +135,13 @@ export class ConnectionAuth {
       this.setExpiry(undefined);
       return true;
     }
-    const where = `${ctx.gatewayName}: the refresh of guard ${this.guardName}`;
-    const checked = checkResult(result, where, { logger: ctx.logger, now: ctx.wheel.now.bind(ctx.wheel) });
+    const { logger, gatewayName, wheel } = ctx.settings;
+    const where = `${gatewayName}: the refresh of guard ${this.guardName}`;
+    const checked = checkResult(result, () => where, { logger, now: () => wheel.now() });
     if ('status' in checked) return false; // a past expiry, or a malformed result (logged)
     const same = this.guard?.sameIdentity ? this.guard.sameIdentity(this.principal, checked.principal) : sameIdentityByDefault(this.principal, checked.principal);
     if (!same) {
-      ctx.logger.debug?.(`wsgate: ${where} changed the identity: refused`);
+      logger.debug?.(`wsgate: ${where} changed the identity: refused`);
       return false;
     }
     this.principal = checked.principal;
@@ -146,27 +154,29 @@ export class ConnectionAuth {
     const ctx = this.ctx;
     if (!ctx) return;
     if (expiresAt === undefined) return this.expiry?.set(undefined);
+    const { settings, conn } = ctx;
+    const onExpiring = settings.onExpiring;
     this.expiry ??= new CredentialExpiry(
-      ctx.wheel,
+      settings.wheel,
       {
-        onExpiring: ctx.onExpiring,
+        onExpiring: onExpiring && ((expiresAt) => onExpiring(conn, expiresAt)),
         onExpired: () => {
-          if (ctx.conn.isOpen) ctx.conn.close(CloseCode.credentials, EXPIRED_REASON).catch(noop);
+          if (conn.isOpen) conn.close(CloseCode.credentials, EXPIRED_REASON).catch(noop);
         },
       },
-      ctx.refreshLead,
+      settings.refreshLead,
     );
     this.expiry.set(expiresAt);
   }
 
   private async callOnReauth(ctx: AuthContext): Promise<void> {
-    const hook = ctx.onReauth;
+    const hook = ctx.settings.onReauth;
     if (!hook) return;
     try {
-      const r = hook.call(this.principal);
+      const r = hook.call(ctx.instance, this.principal);
       if (isThenable(r)) await r;
     } catch (err) {
-      handleUserError(ctx.conn, ctx.logger, hook.what, err);
+      handleUserError(ctx.conn, ctx.settings.logger, hook.what, err);
     }
   }
 }

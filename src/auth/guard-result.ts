@@ -25,16 +25,17 @@ export const EXPIRED = authRejection(401, 'credentials expired');
 /** A result object: a principal and, if given, a finite expiry that is not past. */
 export function checkResult(
   result: unknown,
-  where: string,
+  /** Where the result came from, for a log line (called only when one is logged). */
+  where: () => string,
   ctx: { readonly logger: Logger; readonly now: () => number },
 ): { principal: unknown; expiresAt: number | undefined } | Rejection {
   if (typeof result !== 'object' || result === null || !('principal' in result)) {
-    ctx.logger.error(`wsgate: ${where} returned ${describe(result)}; a guard returns true, false or { principal, expiresAt? }`);
+    ctx.logger.error(`wsgate: ${where()} returned ${describe(result)}; a guard returns true, false or { principal, expiresAt? }`);
     return INTERNAL;
   }
   const { principal, expiresAt } = result as Exclude<GuardResult, boolean>;
   if (expiresAt !== undefined && !(typeof expiresAt === 'number' && Number.isFinite(expiresAt))) {
-    ctx.logger.error(`wsgate: ${where} returned expiresAt ${describe(expiresAt)}; it must be a finite number of ms since the epoch`);
+    ctx.logger.error(`wsgate: ${where()} returned expiresAt ${describe(expiresAt)}; it must be a finite number of ms since the epoch`);
     return INTERNAL;
   }
   if (expiresAt !== undefined && expiresAt <= ctx.now()) return EXPIRED;

@@ -17,10 +17,8 @@ export interface GuardsContext {
   readonly gatewayName: string;
   readonly guardNames: readonly string[];
   readonly view: HandshakeView;
-  /** Builds guard `index` in the connection's scope. */
-  build(index: number): object;
-  /** Makes `principal` what `Principal` resolves to from now on. */
-  setPrincipal(principal: unknown): void;
+  /** The connection's scope: builds guard `index`, and makes a principal what `Principal` resolves to from now on. */
+  readonly scope: { guard(index: number): object; setPrincipal(principal: unknown): void };
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -36,7 +34,7 @@ export function guardsOutcome(ctx: GuardsContext, from = 0, decided?: Connection
     let guard: Guard;
     let answer: unknown;
     try {
-      guard = ctx.build(i) as Guard;
+      guard = ctx.scope.guard(i) as Guard;
       answer = guard.authenticate(ctx.view);
     } catch (err) {
       return refusalFor(err, where(ctx, i), ctx.logger);
@@ -73,11 +71,11 @@ function apply(ctx: GuardsContext, i: number, guard: Guard, result: unknown, dec
   if (result === true) return decided;
   if (result === false) return FORBIDDEN;
   // A result object: checked before it counts, even from a guard whose principal would not.
-  const checked = checkResult(result, where(ctx, i), ctx);
+  const checked = checkResult(result, () => where(ctx, i), ctx);
   if ('status' in checked) return checked;
   if (decided) return decided;
   ctx.view.principal = checked.principal;
-  ctx.setPrincipal(checked.principal);
+  ctx.scope.setPrincipal(checked.principal);
   return new ConnectionAuth(checked.principal, checked.expiresAt, guard, ctx.guardNames[i]);
 }
 

@@ -3,7 +3,7 @@
  * app's wheel, `$auth.expiring` and the `$auth` refresh on contract gateways, and `@OnReauth`.
  * @module
  */
-import type { AuthContext } from '../auth/connection-auth';
+import type { AuthenticatedConnection, AuthSettings } from '../auth/connection-auth';
 import type { ExpiryWheel } from '../auth/expiry-wheel';
 import { kAuth, kSession } from '../constants';
 import { MessageError } from '../errors';
@@ -11,25 +11,32 @@ import type { Logger } from '../types';
 import type { Connection } from './connection';
 import { describeHook, type GatewayDefinition } from './definition';
 
-export function authContext(def: GatewayDefinition, conn: Connection, instance: object, wheel: ExpiryWheel, logger: Logger): AuthContext {
-  const session = conn[kSession];
-  if (session) {
-    session.onAuth = async (token: string) => {
-      const renewed = await conn[kAuth]!.refresh(token);
-      if (!renewed) throw new MessageError('UNAUTHORIZED', 'the credentials were refused');
-      return renewed;
-    };
-  }
+/** What the authenticated connections of gateway `def` share: made once per gateway. */
+export function authSettings(def: GatewayDefinition, wheel: ExpiryWheel, logger: Logger): AuthSettings {
   const reauth = def.hooks.reauth;
   return {
-    conn,
     wheel,
     logger,
     gatewayName: def.name,
     refreshLead: def.refreshLead,
-    onExpiring: session ? (expiresAt) => session.sendAuthExpiring(expiresAt) : undefined,
+    onExpiring: def.contract ? (conn: AuthenticatedConnection, expiresAt: number) => (conn as Connection)[kSession]?.sendAuthExpiring(expiresAt) : undefined,
     onReauth: reauth === undefined
       ? undefined
-      : { call: (p) => (instance as Record<string | symbol, (p: unknown) => unknown>)[reauth](p), what: describeHook(def, 'reauth') },
+      : { call: (instance, p) => (instance as Record<string | symbol, (p: unknown) => unknown>)[reauth](p), what: describeHook(def, 'reauth') },
   };
+}
+
+/** Starts an open connection's authentication: its deadlines, and on contract gateways the `$auth` refresh. */
+export function startAuthentication(settings: AuthSettings, conn: Connection, instance: object): void {
+  const auth = conn[kAuth];
+  if (!auth) return;
+  const session = conn[kSession];
+  if (session) {
+    session.onAuth = async (token: string) => {
+      const renewed = await auth.refresh(token);
+      if (!renewed) throw new MessageError('UNAUTHORIZED', 'the credentials were refused');
+      return renewed;
+    };
+  }
+  auth.open(settings, conn, instance);
 }

@@ -114,8 +114,7 @@ export function checkGuards(h: Attempt, ctx: StepContext): StepResult {
     gatewayName: def.name,
     guardNames: def.guardNames,
     view,
-    build: (i) => scope.guard(i),
-    setPrincipal: (p) => scope.setPrincipal(p),
+    scope,
     logger: ctx.logger,
     now: Date.now,
   });

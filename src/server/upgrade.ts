@@ -14,7 +14,8 @@ import { ExpiryWheel } from '../auth/expiry-wheel';
 import { closeAfterUpgrade } from '../auth/reject-with-close';
 import type { Logger } from '../types';
 import { dropConnection } from '../topics/registry';
-import { authContext } from './auth-wiring';
+import { authSettings, startAuthentication } from './auth-wiring';
+import type { AuthSettings } from '../auth/connection-auth';
 import type { GatewayDefinition } from './definition';
 import { Dispatcher } from './dispatcher';
 import { abortSocket, answerPlainRequest, checkUpgradeRequest, reject, respond, type Rejection } from './handshake';
@@ -59,6 +60,8 @@ export class GatewayServer {
   private closing = false;
   /** Every credential deadline of the app's connections, behind one timer. */
   private readonly wheel: ExpiryWheel;
+  /** Per guarded gateway, made at its first authenticated connection. */
+  private readonly authSettings = new WeakMap<GatewayDefinition, AuthSettings>();
   private readonly onDispatcherDone = (d: Dispatcher): void => {
     this.live.delete(d);
     dropConnection(d.conn); // a closed connection leaves every topic
@@ -200,9 +203,15 @@ export class GatewayServer {
       socket.off('error', noop);
       const dispatcher = new Dispatcher(def, instance!, conn!, container, this.options.logger, this.onDispatcherDone);
       this.live.add(dispatcher);
-      conn![kAuth]?.open(authContext(def, conn!, instance!, this.wheel, this.options.logger));
+      if (conn![kAuth]) startAuthentication(this.authSettingsOf(def), conn!, instance!);
       dispatcher.start(ws, match.args, subprotocol);
     });
+  }
+
+  private authSettingsOf(def: GatewayDefinition): AuthSettings {
+    let settings = this.authSettings.get(def);
+    if (!settings) this.authSettings.set(def, (settings = authSettings(def, this.wheel, this.options.logger)));
+    return settings;
   }
 
   /** ws refused a request our checks let through (e.g. a malformed Sec-WebSocket-Extensions). */

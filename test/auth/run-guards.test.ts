@@ -21,13 +21,15 @@ function context(answers: Answer[]) {
     gatewayName: 'G',
     guardNames: answers.map((_, i) => `Guard${i}`),
     view: new HandshakeView(request, {}, undefined, true),
-    build: (i): Guard => ({
-      authenticate: () => {
-        calls.push(i);
-        return answers[i]();
-      },
-    }),
-    setPrincipal: (p) => void principals.push(p),
+    scope: {
+      guard: (i: number): Guard => ({
+        authenticate: () => {
+          calls.push(i);
+          return answers[i]();
+        },
+      }),
+      setPrincipal: (p: unknown) => void principals.push(p),
+    },
     logger: memoryLogger(),
     now: () => 1_000,
   };
