@@ -101,9 +101,12 @@ const BENCHMARKS = [
     options: { count: 5000, concurrency: 100 },
     // Memory does not depend on CPU contention; tearing 5,000 sockets down keeps kernel threads busy.
     noiseLimit: Infinity,
+    // Issue 13's budget. Both readings are taken once the server has been idle 6 s (then a forced GC),
+    // before and with the connections; the burst row is RSS 1 s after the last one opened (see bench/README.md).
     metrics: [
-      { key: 'rssPerConn', label: 'server RSS B/conn', better: 'lower', budget: 1.25, digits: 0 },
-      { key: 'heapPerConn', label: 'server heap B/conn', better: 'lower', digits: 0 },
+      { key: 'rssPerConn', label: 'server RSS B/conn (settled)', better: 'lower', budget: 1.15, digits: 0 },
+      { key: 'heapPerConn', label: 'server heap B/conn (settled)', better: 'lower', budget: 1.5, digits: 0 },
+      { key: 'rssBurstPerConn', label: 'server RSS B/conn 1 s after the burst', better: 'lower', digits: 0 },
     ],
   },
   {
