@@ -87,10 +87,14 @@ class RequestSnapshot implements HandshakeRequest {
   }
 }
 
+// Node builds `httpVersion` anew for every request: the usual value is kept as one shared string.
+const HTTP_1_1 = '1.1';
+
 /** Copies what a connection keeps of its upgrade request; nothing in it refers back to `req`. */
 export function snapshotRequest(req: IncomingMessage): HandshakeRequest {
   const socket = req.socket as IncomingMessage['socket'] & { encrypted?: boolean };
+  const httpVersion = req.httpVersion === HTTP_1_1 ? HTTP_1_1 : req.httpVersion;
   return new RequestSnapshot(
-    req.method ?? 'GET', req.url ?? '/', req.httpVersion, req.rawHeaders.join(SEP), socket.remoteAddress, socket.remotePort, socket.encrypted === true,
+    req.method ?? 'GET', req.url ?? '/', httpVersion, req.rawHeaders.join(SEP), socket.remoteAddress, socket.remotePort, socket.encrypted === true,
   );
 }
