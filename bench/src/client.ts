@@ -311,7 +311,7 @@ async function settledStats(): Promise<ServerStats> {
 }
 
 async function memory() {
-  const count = opts.count ?? 5000;
+  const count = opts.count ?? 10000;
   await pool(100, 50, openClose);
   const before = await settledStats();
   if (!before.gc) throw new Error('the server was not started with --expose-gc');
