@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * Profiles one bench server under load: `node bench/profile.js [server] [--mode throughput] [--no-build] [--top N]`
+ * Profiles one bench server under load: `node bench/profile.js [server] [--mode throughput] [--bearer] [--interval µs] [--no-build] [--top N]`
  * (default server wsgate-json; the request/reply servers: `wsgate-rtt --mode rtt`). Runs the server with `node --cpu-prof` (pinned to CPU 0) while
  * the load client (CPU 1) runs the chosen benchmark, then prints the functions with the most
  * self time (% of non-idle samples), those of wsgate (dist/src, mapped back to src/*.ts through
@@ -14,7 +14,7 @@ const { BENCH, ROOT, startServer, stopServer, runClient, installCleanup } = requ
 const { build } = require('./lib/build');
 const { parseArgs } = require('./lib/args');
 
-const { flag, option, positional } = parseArgs(process.argv.slice(2), ['--mode', '--top']);
+const { flag, option, positional } = parseArgs(process.argv.slice(2), ['--mode', '--top', '--interval']);
 const server = positional ?? 'wsgate-json';
 const mode = option('--mode', 'throughput');
 const top = Number(option('--top', 25));
@@ -150,10 +150,13 @@ async function main() {
   const name = `${server}-${mode}.cpuprofile`;
   const file = path.join(dir, name);
   fs.rmSync(file, { force: true });
-  const s = await startServer(server, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', name] });
+  const interval = option('--interval'); // sampling interval in µs (Node's default: 1000)
+  const s = await startServer(server, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', name, ...(interval ? ['--cpu-prof-interval', interval] : [])] });
   let result;
   try {
-    result = await runClient({ mode, port: s.port, control: s.control, path: '/echo', ...MODES[mode] }, { timeoutMs: 120000 });
+    // --bearer: every handshake carries Authorization: Bearer <HMAC token> (the wsgate-hmac server checks it).
+    const bearer = flag('--bearer') ? { bearer: true } : {};
+    result = await runClient({ mode, port: s.port, control: s.control, path: '/echo', ...MODES[mode], ...bearer }, { timeoutMs: 120000 });
   } finally {
     await stopServer(s, 15000);
   }

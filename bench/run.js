@@ -13,7 +13,7 @@
  * Options:
  *   --quick             1 repetition, shorter windows (a smoke run, ~1.5 min)
  *   --reps N            repetitions (default 3, --quick 1)
- *   --only a,b          benchmarks to run (ids below)
+ *   --only a,b          benchmarks to run (ids below; handshake-guard and handshake-guard-procs run only when named here)
  *   --servers a,b       families to run: raw, wsgate, nest, socketio (raw is always kept: it is the baseline)
  *   --with a,b          add experimental servers (raw-json-corked, raw-rtt-corked) to the benchmarks of their base server
  *   --no-build          use the existing dist/ and bench/build/
@@ -90,6 +90,49 @@ const BENCHMARKS = [
     options: { count: QUICK ? 1000 : 2000, concurrency: 50 },
     metrics: [
       { key: 'cpuUsPerConn', label: 'server CPU µs/conn', better: 'lower', budget: 1.3, digits: 1 },
+      { key: 'connPerSec', label: 'conn/s', better: 'higher', digits: 0 },
+    ],
+  },
+  {
+    // Opt-in (--only handshake-guard): what one guard costs, wsgate compared with itself in one
+    // process: batches of handshakes to /echo (no guard), /pass (a guard that checks nothing) and
+    // /hmac (an HMAC bearer-token guard) in turn, every request with Authorization: Bearer <token>.
+    id: 'handshake-guard',
+    title: 'handshakes with one guard vs none, one process, open+close, concurrency 50',
+    mode: 'handshake-ab',
+    servers: ['wsgate-guards'],
+    optIn: true,
+    clientOptions: () => ({
+      bearer: true,
+      paths: [
+        { path: '/echo', name: 'noguard' },
+        { path: '/pass', name: 'pass' },
+        { path: '/hmac', name: 'hmac' },
+      ],
+    }),
+    options: { count: 200, rounds: QUICK ? 8 : 20, concurrency: 50 },
+    metrics: [
+      { key: 'hmacRatio', label: 'HMAC guard ÷ no guard, server CPU/conn', better: 'lower', budget: 1.15, budgetOn: 'value', digits: 3 },
+      { key: 'passRatio', label: 'pass-through guard ÷ no guard, server CPU/conn', better: 'lower', digits: 3 },
+      { key: 'noguardUs', label: 'no guard: server CPU µs/conn', better: 'lower', digits: 1 },
+      { key: 'passUs', label: 'pass-through guard: server CPU µs/conn', better: 'lower', digits: 1 },
+      { key: 'hmacUs', label: 'HMAC guard: server CPU µs/conn', better: 'lower', digits: 1 },
+    ],
+  },
+  {
+    // Opt-in (--only handshake-guard-procs): the same comparison as separate servers, one process
+    // each, interleaved per repetition (the other benchmarks' method); ratios to wsgate-noguard.
+    id: 'handshake-guard-procs',
+    title: 'handshakes with one guard vs none, one process each, open+close, concurrency 50',
+    mode: 'handshakes',
+    servers: ['wsgate-noguard', 'wsgate-passguard', 'wsgate-hmac'],
+    baseline: 'wsgate-noguard',
+    optIn: true,
+    // Every server gets the same request, Authorization: Bearer <token> included.
+    clientOptions: () => ({ bearer: true }),
+    options: { count: QUICK ? 1000 : 3000, concurrency: 50 },
+    metrics: [
+      { key: 'cpuUsPerConn', label: 'server CPU µs/conn', better: 'lower', budget: 1.15, digits: 1 },
       { key: 'connPerSec', label: 'conn/s', better: 'higher', digits: 0 },
     ],
   },
@@ -269,7 +312,7 @@ async function main() {
   if (flag('--rerender')) return rerender();
   const started = Date.now();
   if (!flag('--no-build')) build({ wsgate: FAMILIES.has('wsgate') });
-  const benches = BENCHMARKS.filter((b) => !ONLY || ONLY.includes(b.id)).map((b) => ({
+  const benches = BENCHMARKS.filter((b) => (ONLY ? ONLY.includes(b.id) : !b.optIn)).map((b) => ({
     ...b,
     servers: [
       ...b.servers.filter((s) => FAMILIES.has(family(s)) && (s !== 'wsgate-hub' || hubExported())),

@@ -1,12 +1,13 @@
 /**
- * What the chat sample serves over plain HTTP: the page at `/`, the typed client's ES-module build
- * (dist/esm, made by `npm run build`) under `/wsgate/`, and zod's own ES modules under
- * `/wsgate/zod/`. No bundler: the browser follows the relative imports of those files.
+ * What the chat sample serves over plain HTTP: the page at `/`, the demo login at `/token`, the
+ * typed client's ES-module build (dist/esm, made by `npm run build`) under `/wsgate/`, and zod's own
+ * ES modules under `/wsgate/zod/`. No bundler: the browser follows the relative imports of those files.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join, normalize, sep } from 'node:path';
+import { MAX_NAME_LENGTH, validName, type ChatTokens } from './chat-auth';
 
 /** dist/esm seen from samples/ (run from source) or from dist/samples/ (run from the build). */
 const ESM_DIR = [join(__dirname, '..', 'dist', 'esm'), join(__dirname, '..', 'esm')].find((d) => existsSync(join(d, 'client-browser.js')))
@@ -14,12 +15,33 @@ const ESM_DIR = [join(__dirname, '..', 'dist', 'esm'), join(__dirname, '..', 'es
 const ZOD_DIR = dirname(require.resolve('zod/package.json'));
 
 /**
- * Serves the page and the module files; returns false for any other request (the app answers it:
- * the WebSocket upgrade, or 426). A file outside the two folders is never served.
+ * The demo login: `GET /token?name=<name>` answers a token for that name as plain text, or 400 for
+ * a name that is empty or longer than 32 characters. Anyone gets a token for any name: **a real app
+ * would check a password or its session cookie here** before issuing one.
  */
-export function serveChatFiles(req: IncomingMessage, res: ServerResponse): boolean {
+function serveToken(url: URL, res: ServerResponse, tokens: ChatTokens): void {
+  const name = validName(url.searchParams.get('name'));
+  if (name === undefined) {
+    res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`name must be 1 to ${MAX_NAME_LENGTH} characters\n`);
+    return;
+  }
+  // A credential: never cached by the browser or a proxy.
+  res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }).end(tokens.issue(name));
+}
+
+/**
+ * Serves the page, the demo login (`/token`, with `tokens`) and the module files; returns false
+ * for any other request (the app answers it: the WebSocket upgrade, or 426). A file outside the
+ * two folders is never served.
+ */
+export function serveChatFiles(req: IncomingMessage, res: ServerResponse, tokens: ChatTokens): boolean {
   if (req.method !== 'GET') return false;
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname;
+  if (path === '/token') {
+    serveToken(url, res, tokens);
+    return true;
+  }
   if (path === '/' || path === '/index.html') {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(CHAT_PAGE);
     return true;
@@ -44,9 +66,12 @@ export function serveChatFiles(req: IncomingMessage, res: ServerResponse): boole
 }
 
 /**
- * The page: joins the room of `?room=` (default "lobby"), shows the history, the lines, who joins,
- * leaves and types, and answers the server's `confirm` with `window.confirm`. The contract below
- * mirrors samples/chat-contract.ts (a page cannot import TypeScript); `window.chat` is the client.
+ * The page: logs in as `?name=` (default a random guest name) through `/token`, joins the room of
+ * `?room=` (default "lobby"), shows the history, the lines, who joins, leaves and types, and
+ * answers the server's `confirm` with `window.confirm`. `getToken` is called for every connection
+ * attempt (and, once the server asks, before the token expires), so a reconnect never reuses an
+ * expired token. The contract below mirrors samples/chat-contract.ts (a page cannot import
+ * TypeScript); `window.chat` is the client.
  */
 export const CHAT_PAGE = `<!doctype html>
 <html lang="en">
@@ -91,12 +116,19 @@ export const CHAT_PAGE = `<!doctype html>
     const $ = (id) => document.getElementById(id);
     const add = (text, cls) => { const li = document.createElement('li'); li.textContent = text; if (cls) li.className = cls; $('log').append(li); };
     const line = (m) => add(m.nick + ': ' + m.text);
-    const room = new URLSearchParams(location.search).get('room') || 'lobby';
+    const params = new URLSearchParams(location.search);
+    const room = params.get('room') || 'lobby';
+    // /token takes 1 to 32 characters: a longer ?name= is cut, an empty one is a random guest.
+    const name = (params.get('name') || '').trim().slice(0, 32) || 'guest-' + Math.random().toString(36).slice(2, 8);
     $('room').textContent = room;
 
+    // The demo login: a token for this name (a real app would send its session or a password).
+    const getToken = () => fetch('/token?name=' + encodeURIComponent(name))
+      .then((r) => r.ok ? r.text() : r.text().then((t) => { throw new Error('login refused: ' + t.trim()); }));
     const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
     const chat = await connect(contract, scheme + location.host + '/chat/' + encodeURIComponent(room), {
       reconnect: true,
+      getToken,
       onStateChange: (s) => { $('status').textContent = s; },
     });
     // Listeners right after connect: the welcome is sent as the connection opens.

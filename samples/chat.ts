@@ -5,15 +5,31 @@
  * (RedisBroker); without it, one process (MemoryBroker). `http://localhost:<port>/?room=<room>`
  * serves a page that uses the typed client from the ES-module build (dist/esm, `npm run build`).
  *
- * Run twice, then talk from one page to the other:
- *   REDIS_URL=redis://127.0.0.1:6379 PORT=8891 npm run start:chat
- *   REDIS_URL=redis://127.0.0.1:6379 PORT=8892 node dist/samples/chat.js
+ * Authentication (samples/chat-auth.ts): the gateway's guard `ChatAuth` wants a signed token
+ * (`Authorization: Bearer` from Node, the `wsgate.bearer.*` subprotocol from a browser, both sent by
+ * the typed client's `getToken`); without a valid one the upgrade is answered 101 and closed with
+ * 4401 at once (`rejectWith: 'close'`, so that a page can read why). `GET /token?name=<name>` is the
+ * demo's login (samples/chat-page.ts). A token lives `CHAT_TOKEN_TTL` seconds (5 minutes): before
+ * that the server sends `$auth.expiring`, the typed client calls `getToken` again and sends the new
+ * token over the open socket, the guard's `refresh` checks it, and `@OnReauth` follows a change of
+ * name; a connection that is not refreshed is closed with 4401 at the token's `exp`.
+ *
+ * Names: a member's nick starts as the name in its token (the principal's `name`), and `welcome`,
+ * `joined`, `message`, `typing` and `left` carry the nick. The `nick` request still renames a member
+ * for the rest of its connection: a display name the token does not vouch for (a real app would
+ * drop it, or show the account name beside it). When a refresh brings a different `name`, the
+ * account was renamed: the nick becomes that name, a rename by `nick` included; a refresh with the
+ * same name leaves the nick as it is.
+ *
+ * Run twice with one secret, then talk from one page to the other:
+ *   CHAT_SECRET=change-me REDIS_URL=redis://127.0.0.1:6379 PORT=8891 npm run start:chat
+ *   CHAT_SECRET=change-me REDIS_URL=redis://127.0.0.1:6379 PORT=8892 node dist/samples/chat.js
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Lifecycle, scoped } from 'tsyringe';
+import { inject, Lifecycle, scoped } from 'tsyringe';
 import {
   Connection,
   createApp,
@@ -23,6 +39,8 @@ import {
   OnClose,
   OnMessage,
   OnOpen,
+  OnReauth,
+  Principal,
   type App,
   type AppOptions,
   type In,
@@ -30,23 +48,27 @@ import {
   type Out,
 } from '../src';
 import { RedisBroker } from '../src/redis';
+import { ChatAuth, ChatTokens, type ChatUser } from './chat-auth';
 import { chatContract, type ChatContract } from './chat-contract';
 import { ChatHistory } from './chat-history';
 import { serveChatFiles } from './chat-page';
 
-let guests = 0;
-
-/** One per connection: the member's nickname. */
+/** One per connection: the member's nickname, which starts as the name in its token. */
 @scoped(Lifecycle.ContainerScoped)
 export class ChatNickname {
-  value = `guest-${process.pid}-${++guests}`;
+  value: string;
+  /** The principal's name the nick last followed (a refresh compares with it). */
+  accountName: string;
+
+  constructor(@inject(Principal) user: ChatUser) {
+    this.value = this.accountName = user.name;
+  }
 }
 
-
-@Gateway('/chat/:room', { contract: chatContract })
+@Gateway('/chat/:room', { contract: chatContract, guards: [ChatAuth], rejectWith: 'close' })
 export class ChatGateway {
   constructor(
-    private readonly conn: Connection<ChatContract>,
+    private readonly conn: Connection<ChatContract, ChatUser>,
     private readonly hub: Hub,
     private readonly nick: ChatNickname,
     private readonly history: ChatHistory,
@@ -103,6 +125,12 @@ export class ChatGateway {
     return { nick };
   }
 
+  /** Credentials refreshed: a new account name replaces the nick; the same name leaves it (and a rename) alone. */
+  @OnReauth() reauth(user: ChatUser): void {
+    if (user.name === this.nick.accountName) return;
+    this.nick.value = this.nick.accountName = user.name;
+  }
+
   @OnClose() onClose(): void {
     this.hub.publish(this.topic, chatContract, 'left', { nick: this.nick.value }).catch(() => undefined);
   }
@@ -113,27 +141,34 @@ export interface ChatAppOptions extends Partial<AppOptions> {
   redisUrl?: string;
   /** RedisBroker's channel prefix. */
   redisPrefix?: string;
+  /** The tokens' HMAC key; default `CHAT_SECRET`, else random per process (samples/chat-auth.ts). */
+  tokenSecret?: string | Buffer;
+  /** Token lifetime in seconds; default `CHAT_TOKEN_TTL`, else 300. */
+  tokenTtlSeconds?: number;
 }
 
 /** The chat app (WebSocket only); `startChat` adds the page. */
 export function createChatApp(options: ChatAppOptions = {}): App {
-  const { redisUrl, redisPrefix, ...rest } = options;
+  const { redisUrl, redisPrefix, tokenSecret, tokenTtlSeconds, ...rest } = options;
+  const tokens = new ChatTokens({ secret: tokenSecret, ttlSeconds: tokenTtlSeconds }); // before the broker: a bad TTL throws
   const broker = redisUrl ? new RedisBroker({ url: redisUrl, prefix: redisPrefix }) : undefined;
   const app = createApp({ ...rest, gateways: [ChatGateway], broker });
-  // One history per app (a @singleton would be shared by every app of the process).
+  // One history and one token service per app (a @singleton would be shared by every app of the process).
   app.container.registerInstance(ChatHistory, new ChatHistory());
+  app.container.registerInstance(ChatTokens, tokens);
   return app;
 }
 
-/** Starts the chat sample: the page at `/`, the built client under `/wsgate/`, rooms at `/chat/<room>`. */
+/** Starts the chat sample: the page at `/`, tokens at `/token`, the built client under `/wsgate/`, rooms at `/chat/<room>`. */
 export async function startChat(
   port = 8891,
   host?: string,
   options: ChatAppOptions = {},
 ): Promise<{ app: App; server: Server; address: AddressInfo; stop(): Promise<void> }> {
   const app = createChatApp(options);
+  const tokens = app.container.resolve(ChatTokens);
   const server = createServer((req, res) => {
-    if (!serveChatFiles(req, res)) app.handleRequest(req, res);
+    if (!serveChatFiles(req, res, tokens)) app.handleRequest(req, res);
   });
   app.attach(server);
   try {

@@ -8,6 +8,8 @@ export const CloseCode = {
   messageTooBig: 1009,
   internalError: 1011,
   tryAgainLater: 1013,
+  /** Credentials expired, or their refresh was refused (4000 + HTTP 401, as `rejectWith: 'close'` answers). */
+  credentials: 4401,
 } as const;
 
 /** ws reports these when the peer sent no code (1005) or the TCP connection dropped (1006). */
@@ -27,6 +29,8 @@ export const DEFAULTS = {
    * buffers this many bytes (Node's default stream high-water mark); then the next one waits for the flush.
    */
   replyHighWaterMark: 16 * 1024,
+  /** Contract gateways: `$auth.expiring` is sent this long before the credentials expire (at most half the time left). */
+  refreshLead: 30_000,
 } as const;
 
 /** Per-request handshake state, stashed on the IncomingMessage for ws's synchronous handleProtocols. */
@@ -45,6 +49,8 @@ export const kDispatcher = Symbol('wsgate.dispatcher');
 export const kPubSub = Symbol('wsgate.pubsub');
 /** A contract connection's protocol session. */
 export const kSession = Symbol('wsgate.session');
+/** A server connection's authentication state (principal, expiry, the guard that set them). */
+export const kAuth = Symbol('wsgate.auth');
 export const kGatewayMetadata = Symbol('wsgate.gateway');
 
 export const noop = (): void => {};

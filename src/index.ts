@@ -3,7 +3,7 @@
  * @module
  */
 export { Gateway } from './decorators/gateway';
-export { CheckOrigin, OnClose, OnMessage, OnOpen, OnPing, OnPong, Subprotocol } from './decorators/handlers';
+export { CheckOrigin, OnClose, OnMessage, OnOpen, OnPing, OnPong, OnReauth, Subprotocol } from './decorators/handlers';
 export { createApp } from './app/app';
 // The DI decorators, from the one tsyringe wsgate resolves gateways with (a peer dependency): an app
 // that imports them from here cannot end up registering services in a copy wsgate never reads.
@@ -12,6 +12,8 @@ export type { DependencyContainer } from 'tsyringe';
 export type { App } from './app/app';
 export { Connection } from './server/connection';
 export type { HandshakeRequest } from './server/handshake-request';
+export { Principal } from './auth/guard';
+export type { Guard, GuardClass, GuardResult, Handshake } from './auth/guard';
 export { Hub } from './topics/hub';
 export type { PublishOptions } from './topics/hub';
 export { MemoryBroker, MemoryBus } from './topics/brokers/memory-broker';
@@ -31,6 +33,7 @@ export type { Id } from './protocol/envelope';
 export {
   BrokerError,
   GatewayDefinitionError,
+  HandshakeRejection,
   MessageError,
   TimeoutError,
   WebSocketClosedError,
@@ -44,8 +47,11 @@ export type {
   BackpressurePolicy,
   CompressionOptions,
   GatewayOptions,
+  HandshakeRateLimit,
   IncomingMessage,
   Logger,
   OutgoingMessage,
+  RateLimitKeyInput,
+  TrustProxy,
   WriteOptions,
 } from './types';

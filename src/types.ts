@@ -2,7 +2,10 @@
  * Public option types.
  * @module
  */
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { DependencyContainer } from 'tsyringe';
+import type { GuardClass, Handshake } from './auth/guard';
+import type { HandshakeRequest } from './server/handshake-request';
 import type { Broker } from './topics/brokers/broker';
 
 /** Where wsgate reports handler errors. `console` fits. */
@@ -67,7 +70,92 @@ export interface GatewayOptions {
    * this is no authentication.
    */
   origins?: ReadonlyArray<string | RegExp> | '*';
+  /**
+   * Guards that decide, before the socket opens, who the client is and whether it may connect (see
+   * `Guard`). They run in the order listed, after the origin rule, each built in the connection's
+   * scope; the first to return `{ principal }` sets `conn.principal`. Given app-wide, they apply to
+   * every gateway that does not list its own.
+   */
+  guards?: ReadonlyArray<GuardClass>;
+  /**
+   * How a refusal of the guards (or of the handshake rate limit) is answered: `'http'` (default)
+   * with the HTTP status; `'close'` with a 101 and then, at once, a close frame with code
+   * 4000 + status (4401, 4403, 4429) and the message as reason, because browsers cannot read the
+   * status of a refused upgrade. No `@OnOpen` or `@OnClose` runs either way.
+   */
+  rejectWith?: 'http' | 'close';
+  /**
+   * Contract gateways: how long before the credentials expire the client is sent `$auth.expiring`
+   * (at most half the time left), in ms. Default 30 s.
+   */
+  refreshLead?: number;
+  /**
+   * At most `points` handshakes per `duration` seconds from one key (by default the client's
+   * address, an IPv6 address counted by its /64); past that, a handshake is answered 429 with
+   * `Retry-After`. Checked right after routing, before the origin rule, the guards and the gateway
+   * instance, so a refused handshake builds nothing. Handshakes later refused (origin, guards) count too.
+   *
+   * @example
+   * ```ts
+   * @Gateway('/chat/:room', { handshakeRateLimit: { points: 20, duration: 10 } })
+   * ```
+   */
+  handshakeRateLimit?: HandshakeRateLimit;
 }
+
+/**
+ * What a handshake rate limit's `key` function reads: the request snapshot (with `trustProxy`,
+ * `remoteAddress` is the client's address) and the path parameters.
+ */
+export type RateLimitKeyInput = Pick<Handshake, keyof HandshakeRequest | 'params'>;
+
+/**
+ * The `handshakeRateLimit` option: a budget of `points` handshakes per `duration` seconds (kept in
+ * memory by a `RateLimiterMemory` of `rate-limiter-flexible`), or a `store` of that package that
+ * keeps it (its `RateLimiterRedis` shares the budget across nodes; points and duration are then the
+ * store's).
+ *
+ * @example
+ * ```ts
+ * import { RateLimiterRedis } from 'rate-limiter-flexible';
+ * const store = new RateLimiterRedis({ storeClient: redis, useRedisPackage: true, rejectIfRedisNotReady: true,
+ *                                      keyPrefix: 'ws-handshake', points: 20, duration: 10 });
+ * createApp({ gateways, handshakeRateLimit: { store } });
+ * ```
+ */
+export type HandshakeRateLimit = {
+  /**
+   * What one budget is counted by. Default: `h.remoteAddress`, an IPv6 address by its /64 prefix
+   * (an IPv4-mapped one as the IPv4 address). Must return a string; a throw answers 500 and is logged.
+   */
+  key?: (h: RateLimitKeyInput) => string;
+  /**
+   * `'gateway'` (default): this gateway has its own budgets. `'app'`: one budget per key shared by
+   * every gateway of the app whose limit has scope `'app'` (their points, duration and store must agree).
+   */
+  scope?: 'gateway' | 'app';
+} & (
+  | {
+      /** Handshakes allowed per `duration` from one key (an integer ≥ 1). */
+      points: number;
+      /** The window, in seconds (> 0). */
+      duration: number;
+      store?: undefined;
+    }
+  | {
+      /**
+       * A limiter of `rate-limiter-flexible` that keeps the budget (e.g. `RateLimiterRedis`, to share it
+       * across nodes); its `points` and `duration` apply. When it fails (rejects with an `Error`, e.g.
+       * Redis is down) the handshake is let through and the failure logged. Give a Redis limiter
+       * `rejectIfRedisNotReady: true` so that an outage fails at once instead of holding handshakes.
+       */
+      store: RateLimiterAbstract;
+      /** When given, must equal the store's. */
+      points?: number;
+      /** When given, must equal the store's. */
+      duration?: number;
+    }
+);
 
 /** See `GatewayOptions.backpressurePolicy`. */
 export type BackpressurePolicy = 'close' | 'drop';
@@ -93,7 +181,19 @@ export interface AppOptions extends GatewayOptions {
    * only). `RedisBroker` from `wsgate/redis` for several processes or machines. One broker per app.
    */
   broker?: Broker;
+  /**
+   * Which peers are proxies whose `X-Forwarded-For` (or, without it, `Forwarded: for=`) is
+   * believed, as Express's `trust proxy`: a hop count (`1`: the socket's peer is a proxy, the client
+   * is the last address it recorded), or the proxies' addresses and CIDR ranges (IPv4 and IPv6,
+   * `'loopback'`, `'linklocal'`, `'uniquelocal'`). `conn.request.remoteAddress` (and what
+   * `handshakeRateLimit` counts by) is then the first untrusted address from the right; the socket's
+   * address when a header is malformed. Default `false`: the socket's address, headers ignored.
+   */
+  trustProxy?: TrustProxy;
 }
+
+/** See `AppOptions.trustProxy`. */
+export type TrustProxy = false | number | readonly string[];
 
 /** Options of `writeMessage`. */
 export interface WriteOptions {

@@ -8,6 +8,10 @@
  *               measured window: msg/s, RTT p50/p99, server CPU µs per message.
  *   latency     one connection, one message at a time: RTT p50/p99, server CPU µs per message.
  *   handshakes  `count` open+close with `concurrency` at a time: conn/s, server CPU µs per connection.
+ *               With `bearer`, each request carries `Authorization: Bearer <token>` (common/hmac.ts).
+ *   handshake-ab  handshakes (with `bearer`) to each of `paths` of one server in turn, `rounds` rounds
+ *               of `count` each (the order rotated every round), the server's CPU read around every
+ *               batch: server CPU µs per connection per path, and each path's ratio to the first.
  *   memory      `count` idle connections: server RSS and heap per connection, the server idle for 6 s
  *               then a forced GC, before and with them (and RSS 1 s after the last one opened).
  *   binary      one connection, `inflight` messages of `size` bytes: MiB/s echoed.
@@ -24,11 +28,16 @@ import { get } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { FANOUT_MESSAGE } from './common/harness';
+import { signToken } from './common/hmac';
 import { rttLoad, type RttFlavour } from './rtt-load';
 
 interface Options {
-  mode: 'throughput' | 'latency' | 'handshakes' | 'memory' | 'binary' | 'fanout' | 'heap' | 'rtt';
+  mode: 'throughput' | 'latency' | 'handshakes' | 'handshake-ab' | 'memory' | 'binary' | 'fanout' | 'heap' | 'rtt';
+  /** handshake-ab: the paths compared, the first one the baseline, with the names their results take. */
+  paths?: Array<{ path: string; name: string }>;
   flavour?: RttFlavour;
+  /** handshakes: send `Authorization: Bearer <token>` (an HMAC token, common/hmac.ts) with each request. */
+  bearer?: boolean;
   dir?: string;
   name?: string;
   port: number;
@@ -271,9 +280,18 @@ async function binary() {
   return { mibPerSec: r.mibPerSec, cpuUsPerMiB: (r.serverCpuUsPerMsg * 1048576) / size, messages: r.messages };
 }
 
+/** The handshakes' client options: with `bearer`, one signed token sent by every request. */
+const HANDSHAKE_OPTIONS = opts.bearer
+  ? { ...CLIENT_OPTIONS, headers: { Authorization: `Bearer ${signToken({ sub: 'user-1', exp: Math.floor(Date.now() / 1000) + 3600 })}` } }
+  : CLIENT_OPTIONS;
+
 function openClose(): Promise<void> {
+  return openCloseAt(url);
+}
+
+function openCloseAt(target: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, CLIENT_OPTIONS);
+    const ws = new WebSocket(target, HANDSHAKE_OPTIONS);
     ws.once('open', () => ws.close(1000));
     ws.once('error', reject);
     ws.once('close', () => resolve());
@@ -292,6 +310,38 @@ async function handshakes() {
   await sleep(100); // the server finishes its side of the last closes (e.g. disposal)
   const s1 = await serverStats();
   return { connPerSec: count / ((t1 - t0) / 1000), cpuUsPerConn: cpuMicros(s0, s1) / count, count };
+}
+
+/**
+ * The same server, several gateways, compared in one process and one time window: short batches to
+ * each path in turn (the order rotated every round, so each path takes each place equally often),
+ * so a machine that gets busier or quieter weighs on every path alike. A path's ratio is its CPU per
+ * connection over all rounds ÷ the first path's.
+ */
+async function handshakeAb() {
+  const paths = opts.paths ?? [];
+  const count = opts.count ?? 200;
+  const rounds = opts.rounds ?? 20;
+  const concurrency = opts.concurrency ?? 50;
+  const urlOf = (path: string): string => `ws://${HOST}:${opts.port}${path}`;
+  for (const { path } of paths) await pool(200, concurrency, () => openCloseAt(urlOf(path)));
+  const total = new Map<string, number>(paths.map((p) => [p.name, 0]));
+  for (let round = 0; round < rounds; round++) {
+    for (const { path, name } of paths.map((_, i) => paths[(i + round) % paths.length])) {
+      await sleep(20); // the server finishes its side of the previous batch's closes
+      const s0 = await serverStats();
+      await pool(count, concurrency, () => openCloseAt(urlOf(path)));
+      await sleep(20);
+      const s1 = await serverStats();
+      total.set(name, total.get(name)! + cpuMicros(s0, s1));
+    }
+  }
+  const result: Record<string, number> = { count: count * rounds };
+  for (const { name } of paths) {
+    result[`${name}Us`] = total.get(name)! / (count * rounds);
+    if (name !== paths[0].name) result[`${name}Ratio`] = total.get(name)! / total.get(paths[0].name)!;
+  }
+  return result;
 }
 
 /**
@@ -419,7 +469,7 @@ async function rtt() {
   return r;
 }
 
-const modes = { throughput, latency, handshakes, memory, binary, fanout, heap, rtt };
+const modes = { throughput, latency, handshakes, 'handshake-ab': handshakeAb, memory, binary, fanout, heap, rtt };
 
 async function main(): Promise<void> {
   const run = modes[opts.mode];

@@ -19,6 +19,7 @@ import { MemoryBroker } from '../topics/brokers/memory-broker';
 import { applyHandshakeTimeout, upgradeListener, type UpgradeListener } from './attach';
 import { checkGatewayOptions, checkPositive, compileGateways } from './compile';
 import { assertOneTsyringe } from './one-tsyringe';
+import { compileTrustProxy } from '../auth/client-address';
 
 /** A running set of gateways. Create it with `createApp`. */
 export interface App {
@@ -100,13 +101,14 @@ export function createApp(options: AppOptions): App {
   checkPositive('createApp', 'maxConnections', options.maxConnections);
   checkPositive('createApp', 'maxQueuedMessages', options.maxQueuedMessages);
   checkPositive('createApp', 'closeTimeout', options.closeTimeout);
+  const trustProxy = compileTrustProxy('createApp', options.trustProxy);
   assertOneTsyringe(options.container);
   const logger: Logger = options.logger ?? console;
   const appContainer = (options.container ?? rootContainer).createChildContainer();
   const hub = new Hub(options.broker ?? new MemoryBroker(), logger);
   appContainer.register(Hub, { useValue: hub });
   const router = new Router<GatewayDefinition>();
-  const gatewayServer = new GatewayServer({ router, container: appContainer, logger, maxConnections: options.maxConnections ?? Infinity });
+  const gatewayServer = new GatewayServer({ router, container: appContainer, logger, maxConnections: options.maxConnections ?? Infinity, trustProxy });
   for (const def of compileGateways(options, hub, gatewayServer.onClientError)) router.add(compileRoute(def.path, def));
 
   const handshakeTimeout = options.handshakeTimeout ?? DEFAULTS.handshakeTimeout;

@@ -11,17 +11,18 @@ import { collectContractHandlers, collectHooks, getOwnGatewayMetadata } from '..
 import { GatewayDefinitionError } from '../errors';
 import { checkGatewayClass, checkNotShadowed } from './definition-checks';
 import { compileOriginRule } from '../server/origin-rule';
+import { AppRateLimitBudget, checkRateLimitOptions, compileRateLimit } from '../auth/rate-limit';
 import { compileContract } from './compile-contract';
 import type { AppOptions, GatewayOptions } from '../types';
 import { toPerMessageDeflate } from '../connection/compression';
 import { HOOK_DECORATORS, type GatewayClass, type GatewayDefinition, type GatewayHooks } from '../server/definition';
 import { samePath } from '../server/router';
-import type { HandshakeRequest } from '../server/upgrade';
+import type { UpgradeRequest } from '../server/handshake-steps';
 import type { Hub } from '../topics/hub';
 import type { PubSubLink } from '../topics/registry';
 
 /** ws refused a request the handshake let through (e.g. a malformed Sec-WebSocket-Extensions). */
-export type ClientErrorListener = (err: Error, socket: Duplex, req: HandshakeRequest) => void;
+export type ClientErrorListener = (err: Error, socket: Duplex, req: UpgradeRequest) => void;
 
 export function checkPositive(owner: string, name: string, value: number | undefined): void {
   if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
@@ -50,12 +51,30 @@ function checkOrigins(owner: string, origins: unknown): void {
   }
 }
 
+/** `guards`: a list of classes whose prototype has `authenticate()`. */
+function checkGuards(owner: string, guards: unknown): void {
+  if (!Array.isArray(guards)) throw new GatewayDefinitionError(`${owner}: guards must be a list of guard classes`);
+  for (const g of guards as unknown[]) {
+    if (typeof g !== 'function') throw new GatewayDefinitionError(`${owner}: guards: ${String(g)} is not a class`);
+    const proto = (g as { prototype?: Record<string, unknown> }).prototype;
+    if (typeof proto?.authenticate !== 'function') {
+      throw new GatewayDefinitionError(`${owner}: guards: ${g.name || '(anonymous class)'} has no authenticate(handshake) method`);
+    }
+  }
+}
+
 export function checkGatewayOptions(owner: string, o: GatewayOptions): void {
   checkPositive(owner, 'maxMessageSize', o.maxMessageSize);
   checkPositive(owner, 'pingInterval', o.pingInterval);
   checkPositive(owner, 'pingTimeout', o.pingTimeout);
   checkPositive(owner, 'maxBackpressure', o.maxBackpressure);
   if (o.origins !== undefined) checkOrigins(owner, o.origins);
+  checkRateLimitOptions(owner, o.handshakeRateLimit);
+  if (o.guards !== undefined) checkGuards(owner, o.guards);
+  if (o.rejectWith !== undefined && o.rejectWith !== 'http' && o.rejectWith !== 'close') {
+    throw new GatewayDefinitionError(`${owner}: rejectWith must be 'http' or 'close', got ${String(o.rejectWith)}`);
+  }
+  checkPositive(owner, 'refreshLead', o.refreshLead);
   if (o.backpressurePolicy !== undefined && o.backpressurePolicy !== 'close' && o.backpressurePolicy !== 'drop') {
     throw new GatewayDefinitionError(`${owner}: backpressurePolicy must be 'close' or 'drop', got ${String(o.backpressurePolicy)}`);
   }
@@ -79,8 +98,10 @@ function compileHooks(cls: GatewayClass, name: string, contract: boolean): Gatew
   return hooks as GatewayHooks;
 }
 
-/** One gateway class → its definition, ws server included. */
-export function compileGateway(cls: GatewayClass, app: AppOptions, hub: Hub, onClientError: ClientErrorListener): GatewayDefinition {
+/** One gateway class → its definition, ws server included (`budget`: the app's scope-'app' rate limit). */
+export function compileGateway(
+  cls: GatewayClass, app: AppOptions, hub: Hub, onClientError: ClientErrorListener, budget = new AppRateLimitBudget(),
+): GatewayDefinition {
   if (typeof cls !== 'function') throw new GatewayDefinitionError(`createApp: gateways must be classes, got ${typeof cls}`);
   const name = cls.name || '(anonymous class)';
   const meta = getOwnGatewayMetadata(cls);
@@ -110,7 +131,7 @@ export function compileGateway(cls: GatewayClass, app: AppOptions, hub: Hub, onC
     // ws ≥ 8.23 cuts off a peer that does not answer our close frame after closeTimeout ms.
     closeTimeout: settings.closeTimeout,
     // ws would pick the first offered protocol; tornado (and wsgate) pick what @Subprotocol chose, or none.
-    handleProtocols: (_offered, req: HandshakeRequest) => req[kHandshake]?.subprotocol ?? false,
+    handleProtocols: (_offered, req: UpgradeRequest) => req[kHandshake]?.subprotocol ?? false,
   } as ServerOptions & { closeTimeout: number });
   wss.on('wsClientError', onClientError);
   const pubsub: PubSubLink = {
@@ -121,12 +142,23 @@ export function compileGateway(cls: GatewayClass, app: AppOptions, hub: Hub, onC
     },
   };
   const originRule = compileOriginRule(o.origins, hooks.checkOrigin !== undefined);
-  return { name, cls, path: meta.path, hooks, originRule, contract, settings, wss, pubsub };
+  const guards = o.guards ?? [];
+  if (hooks.reauth !== undefined && guards.length === 0) {
+    throw new GatewayDefinitionError(`${name}: @OnReauth is on ${String(hooks.reauth)}, but the gateway has no guards (nothing to refresh)`);
+  }
+  return {
+    name, cls, path: meta.path, hooks, originRule, contract, settings, wss, pubsub,
+    guards, guardNames: guards.map((g) => g.name || '(anonymous guard)'),
+    rejectWith: o.rejectWith ?? 'http',
+    refreshLead: o.refreshLead ?? DEFAULTS.refreshLead,
+    rateLimit: compileRateLimit({ name, path: meta.path }, o.handshakeRateLimit, budget),
+  };
 }
 
 /** Every gateway of the app; two on one path, or one class listed twice, is an error. */
 export function compileGateways(app: AppOptions, hub: Hub, onClientError: ClientErrorListener): GatewayDefinition[] {
   const compiled: GatewayDefinition[] = [];
+  const budget = new AppRateLimitBudget();
   for (const cls of app.gateways as readonly GatewayClass[]) {
     const meta = typeof cls === 'function' ? getOwnGatewayMetadata(cls) : undefined;
     const clash = compiled.find((d) => d.cls === cls || (meta?.path !== undefined && samePath(d.path, meta.path)));
@@ -136,7 +168,7 @@ export function compileGateways(app: AppOptions, hub: Hub, onClientError: Client
         clash.cls === cls ? `${name}: listed twice in gateways` : `${name}: path ${String(meta?.path)} is already served by ${clash.name}`,
       );
     }
-    const def = compileGateway(cls, app, hub, onClientError);
+    const def = compileGateway(cls, app, hub, onClientError, budget);
     checkNotShadowed(def, compiled);
     compiled.push(def);
   }

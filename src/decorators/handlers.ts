@@ -32,6 +32,11 @@ export type CloseHandler = () => unknown;
 export type CheckOriginHandler = (origin: string) => boolean | Promise<boolean>;
 /** What `@Subprotocol` accepts: the offered subprotocols; `null`/`undefined` selects none. */
 export type SubprotocolHandler = (offered: string[]) => string | null | undefined | Promise<string | null | undefined>;
+/**
+ * What `@OnReauth` accepts: the new principal (typed by the method; wsgate passes what the guard's
+ * `refresh` or `conn.reauthenticate` gave).
+ */
+export type ReauthHandler = (principal: never) => unknown;
 /** What `@OnPing` / `@OnPong` accept: the frame's payload. */
 export type ControlFrameHandler = (data: Buffer) => unknown;
 
@@ -157,4 +162,19 @@ export function OnPing(): HookDecorator<ControlFrameHandler> {
  */
 export function OnPong(): HookDecorator<ControlFrameHandler> {
   return hookDecorator<ControlFrameHandler>('pong');
+}
+
+/**
+ * Called after the connection's credentials were refreshed (the `$auth` request of a contract
+ * gateway, or `conn.reauthenticate()`), with the new principal; `conn.principal` is already the new
+ * one. Use it to drop what the principal may no longer see (e.g. topics). May be async. An error
+ * closes the connection with 1011, as a handler error does.
+ *
+ * @example
+ * ```ts
+ * @OnReauth() reauth(user: User) { if (!user.rooms.includes(this.room)) return this.conn.unsubscribe(`room:${this.room}`); }
+ * ```
+ */
+export function OnReauth(): HookDecorator<ReauthHandler> {
+  return hookDecorator<ReauthHandler>('reauth');
 }

@@ -8,7 +8,7 @@ import type { Contract, ContractGatewayOptions } from '../protocol/contract';
 import type { GatewayOptions } from '../types';
 
 /** The hooks a gateway can implement, named after what calls them. */
-export type HookKind = 'open' | 'message' | 'close' | 'checkOrigin' | 'subprotocol' | 'ping' | 'pong';
+export type HookKind = 'open' | 'message' | 'close' | 'checkOrigin' | 'subprotocol' | 'ping' | 'pong' | 'reauth';
 
 export interface GatewayMetadata {
   /** Set by `@Gateway`; undefined on classes that only carry handler decorators (e.g. base classes). */

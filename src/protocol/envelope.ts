@@ -32,6 +32,8 @@ export type Envelope =
   | { readonly kind: 'error-reply'; readonly id: Id; readonly error: WireError }
   | { readonly kind: 'cancel'; readonly id: Id }
   | { readonly kind: 'auth'; readonly id: Id; readonly data: unknown }
+  /** The server's warning that the credentials expire soon (`data.expiresAt`, ms since the epoch). */
+  | { readonly kind: 'auth-expiring'; readonly data: unknown }
   | { readonly kind: 'peer-error'; readonly error: unknown }
   /** A `$` type this version does not know: ignored, so later versions can add some. */
   | { readonly kind: 'ignored' }
@@ -88,6 +90,8 @@ function readSystem(type: string, m: Record<string, unknown>, id: Id | undefined
       return { kind: 'peer-error', error: m.error };
     case '$auth':
       return id === undefined ? bad('"$auth" is a request and needs an "id"', undefined, type) : { kind: 'auth', id, data: m.data };
+    case '$auth.expiring':
+      return { kind: 'auth-expiring', data: m.data };
     default:
       return { kind: 'ignored' };
   }
@@ -134,6 +138,10 @@ export function writeErrorReply(id: Id, error: WireError): string {
 
 export function writeSystemError(error: WireError): string {
   return JSON.stringify({ type: '$error', error });
+}
+
+export function writeAuthExpiring(expiresAt: number): string {
+  return JSON.stringify({ type: '$auth.expiring', data: { expiresAt } });
 }
 
 export function writeCancel(id: Id): string {

@@ -1,4 +1,6 @@
-import { kPubSub, kSession, noop } from '../constants';
+import { kAuth, kPubSub, kSession, noop } from '../constants';
+import type { ConnectionAuth } from '../auth/connection-auth';
+import type { GuardResult } from '../auth/guard';
 import type { ContractDefinition, ServerData, ServerEventType, ServerReply, ServerRequestType } from '../protocol/contract';
 import type { CallOptions } from '../protocol/pending-calls';
 import type { ContractSession } from './contract/session';
@@ -19,7 +21,7 @@ import type { HandshakeRequest } from './handshake-request';
  * }
  * ```
  */
-export class Connection<C extends ContractDefinition = ContractDefinition> extends WebSocketConnection implements Subscriber {
+export class Connection<C extends ContractDefinition = ContractDefinition, P = unknown> extends WebSocketConnection implements Subscriber {
   /** @internal Built by the runtime for each upgrade request. */
   constructor(
     /**
@@ -31,6 +33,41 @@ export class Connection<C extends ContractDefinition = ContractDefinition> exten
     readonly params: Readonly<Record<string, string>>,
   ) {
     super();
+  }
+
+  /** @internal Set by the runtime on gateways with guards: who the connection is and until when. */
+  [kAuth]: ConnectionAuth | undefined = undefined;
+
+  /**
+   * Who this connection is: the principal the gateway's guards set at the handshake (the first guard
+   * that returned `{ principal }`), or the refreshed one after the credentials were renewed.
+   * `undefined` when no guard set one.
+   */
+  get principal(): P | undefined {
+    return this[kAuth]?.principal as P | undefined;
+  }
+
+  /**
+   * Refreshes this connection's credentials on a raw gateway (contract gateways do it through the
+   * typed client's `$auth` request): pass what your own check of a new token returned, as a guard
+   * would. `{ principal, expiresAt? }` of the same identity (the guard's `sameIdentity`, by default
+   * the same `id`) replaces the principal and the expiry and runs `@OnReauth`; `true` keeps the
+   * principal and drops the expiry; `false`, another identity or an expiry already past close the
+   * connection with 4401. Resolves with whether the refresh was accepted.
+   *
+   * @throws TypeError when the gateway has no guards.
+   * @example
+   * ```ts
+   * @OnMessage() async onMessage(m: string) {
+   *   const { token } = JSON.parse(m);
+   *   if (token) return this.conn.reauthenticate(await this.tokens.check(token));
+   * }
+   * ```
+   */
+  reauthenticate(result: GuardResult<P>): Promise<boolean> {
+    const auth = this[kAuth];
+    if (!auth) return Promise.reject(new TypeError("conn.reauthenticate: this connection's gateway has no guards"));
+    return auth.renew(result);
   }
 
   /** @internal Set by the runtime on contract gateways: the protocol session of this connection. */

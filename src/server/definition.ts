@@ -4,8 +4,10 @@
  * @module
  */
 import type { WebSocketServer } from 'ws';
+import type { HandshakeLimiter } from '../auth/rate-limit';
 import type { HookKind } from '../decorators/metadata';
 import type { CompiledContract } from './contract/compiled';
+import type { GuardClass } from '../auth/guard';
 import type { OriginRule } from './origin-rule';
 import type { GatewayOptions } from '../types';
 import type { PubSubLink } from '../topics/registry';
@@ -31,12 +33,21 @@ export interface GatewayDefinition {
   readonly settings: GatewaySettings;
   /** What the Origin header must be (before @CheckOrigin, when the gateway has one). */
   readonly originRule: OriginRule;
+  /** The guards, in order (empty: none), and their class names for log lines. */
+  readonly guards: readonly GuardClass[];
+  readonly guardNames: readonly string[];
+  /** How guard and rate-limit refusals are answered. */
+  readonly rejectWith: 'http' | 'close';
+  /** Contract gateways: ms before expiry at which `$auth.expiring` is sent (at most half the time left). */
+  readonly refreshLead: number;
   /** The compiled contract, on contract gateways. */
   readonly contract?: CompiledContract;
   /** A noServer ws server configured with this gateway's limits and compression. */
   readonly wss: WebSocketServer;
   /** Put on each of its connections: the app's hub and this gateway's slow-subscriber limits. */
   readonly pubsub: PubSubLink;
+  /** `handshakeRateLimit`, compiled; asked right after routing. */
+  readonly rateLimit?: HandshakeLimiter;
 }
 
 const HOOK_DECORATORS: Record<HookKind, string> = {
@@ -47,6 +58,7 @@ const HOOK_DECORATORS: Record<HookKind, string> = {
   subprotocol: '@Subprotocol',
   ping: '@OnPing',
   pong: '@OnPong',
+  reauth: '@OnReauth',
 };
 
 /** "EchoGateway.onMessage (@OnMessage)", for log lines and errors. */

@@ -4,6 +4,8 @@
  * @module
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { clientAddress, type ProxyTrust } from '../auth/client-address';
+import { isBearerProtocol } from '../auth/credentials';
 
 /**
  * The HTTP request that opened a WebSocket connection, as a snapshot taken at the handshake.
@@ -28,9 +30,12 @@ export interface HandshakeRequest {
   readonly httpVersion: string;
   /** The request headers, names in lower case (Node's `IncomingMessage.headers`). */
   readonly headers: Readonly<IncomingHttpHeaders>;
-  /** The peer's IP address (`undefined` if the socket was already gone at the handshake). */
+  /**
+   * The peer's IP address (`undefined` if the socket was already gone at the handshake). With the
+   * app's `trustProxy`, the client's address as the trusted proxies recorded it.
+   */
   readonly remoteAddress: string | undefined;
-  /** The peer's TCP port (`undefined` if the socket was already gone at the handshake). */
+  /** The peer's TCP port (`undefined` if the socket was already gone at the handshake); the socket's, even with `trustProxy`. */
   readonly remotePort: number | undefined;
   /** Whether the connection runs over TLS (`wss://`). */
   readonly encrypted: boolean;
@@ -50,13 +55,28 @@ function parseHeaders(raw: readonly string[]): IncomingHttpHeaders {
   const headers: Record<string, string | string[]> = {};
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
-    const value = raw[i + 1];
+    let value = raw[i + 1];
+    if (name === 'sec-websocket-protocol') {
+      const kept = withoutTokens(value);
+      if (kept === '' && value !== '') continue; // it offered a token only
+      value = kept;
+    }
     const previous = headers[name];
     if (previous === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
     else if (name === 'set-cookie') (previous as string[]).push(value);
     else if (!SINGLE_VALUED.has(name)) headers[name] = `${previous as string}${name === 'cookie' ? '; ' : ', '}${value}`;
   }
   return headers;
+}
+
+/** A Sec-WebSocket-Protocol value without its `wsgate.bearer.*` entries: a token is never kept where it could be logged. */
+function withoutTokens(value: string): string {
+  if (!value.includes('wsgate.bearer.')) return value;
+  const kept = value
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0 && !isBearerProtocol(p));
+  return kept.join(', ');
 }
 
 // A separator no header can contain (HTTP forbids NUL in field names and values).
@@ -90,11 +110,15 @@ class RequestSnapshot implements HandshakeRequest {
 // Node builds `httpVersion` anew for every request: the usual value is kept as one shared string.
 const HTTP_1_1 = '1.1';
 
-/** Copies what a connection keeps of its upgrade request; nothing in it refers back to `req`. */
-export function snapshotRequest(req: IncomingMessage): HandshakeRequest {
+/**
+ * Copies what a connection keeps of its upgrade request; nothing in it refers back to `req`. With
+ * `trust` (the app's `trustProxy`), `remoteAddress` is the client's address read through the proxies.
+ */
+export function snapshotRequest(req: IncomingMessage, trust?: ProxyTrust): HandshakeRequest {
   const socket = req.socket as IncomingMessage['socket'] & { encrypted?: boolean };
+  const remoteAddress = trust ? clientAddress(socket.remoteAddress, req.headers, trust) : socket.remoteAddress;
   const httpVersion = req.httpVersion === HTTP_1_1 ? HTTP_1_1 : req.httpVersion;
   return new RequestSnapshot(
-    req.method ?? 'GET', req.url ?? '/', httpVersion, req.rawHeaders.join(SEP), socket.remoteAddress, socket.remotePort, socket.encrypted === true,
+    req.method ?? 'GET', req.url ?? '/', httpVersion, req.rawHeaders.join(SEP), remoteAddress, socket.remotePort, socket.encrypted === true,
   );
 }

@@ -12,6 +12,8 @@ export interface Rejection {
   readonly status: number;
   readonly message: string;
   readonly headers?: OutgoingHttpHeaders;
+  /** A refusal of the guards or the rate limit, which `rejectWith: 'close'` sends as a close frame instead. */
+  readonly fromAuth?: boolean;
 }
 
 export function reject(status: number, message: string, headers?: OutgoingHttpHeaders): Rejection {

@@ -6,6 +6,7 @@
  * @module
  */
 import { Lifecycle, type DependencyContainer, type InjectionToken } from 'tsyringe';
+import { Principal } from '../auth/guard';
 import { Connection } from './connection';
 
 type Ctor = new (...args: unknown[]) => object;
@@ -13,6 +14,8 @@ type Ctor = new (...args: unknown[]) => object;
 /** How one constructor argument is obtained for a connection. */
 export type Step =
   | { readonly kind: 'connection' }
+  /** The `Principal` token: what the guards set so far. */
+  | { readonly kind: 'principal' }
   /** A value registration or a singleton: resolved from the app's container on every connection. */
   | { readonly kind: 'shared'; readonly token: InjectionToken<unknown> }
   /** `Lifecycle.ContainerScoped`: built once per connection, kept in `slot` while the gateway is built. */
@@ -26,7 +29,9 @@ export interface Construction {
 
 export interface Plan {
   readonly gateway: Construction;
-  /** How many per-connection services the gateway's graph has. */
+  /** The gateway's guards, in order: resolved from the same per-connection scope as the gateway. */
+  readonly guards: readonly Step[];
+  /** How many per-connection services the graph of the gateway and its guards has. */
   readonly slots: number;
 }
 
@@ -85,10 +90,12 @@ class Planner {
     private readonly reflect: MetadataReader,
   ) {}
 
-  plan(cls: Ctor): Plan {
+  plan(cls: Ctor, guards: readonly Ctor[]): Plan {
     // A registration for the gateway class itself (a replacement, a lifecycle) is tsyringe's business.
     if (this.app.isRegistered(cls, true)) throw GIVE_UP;
-    return { gateway: this.construction(cls, false), slots: this.slots.size };
+    // Guards first: they are built first, and per-connection slots are shared with the gateway.
+    const guardSteps = guards.map((g) => this.step(g, false));
+    return { gateway: this.construction(cls, false), guards: guardSteps, slots: this.slots.size };
   }
 
   /**
@@ -111,6 +118,10 @@ class Planner {
     if (param === Connection) {
       if (shared) throw GIVE_UP;
       return { kind: 'connection' };
+    }
+    if (param === Principal) {
+      if (shared) throw GIVE_UP;
+      return { kind: 'principal' };
     }
     // @injectAll, transforms, delay() and missing design types are left to tsyringe.
     if (!isToken(param)) throw GIVE_UP;
@@ -150,13 +161,13 @@ class Planner {
  * whose graph needs the connection or a per-connection service, a cycle, or a tsyringe whose
  * internals do not look as expected.
  */
-export function planGateway(cls: Ctor, app: DependencyContainer): Plan | undefined {
+export function planGateway(cls: Ctor, app: DependencyContainer, guards: readonly Ctor[] = []): Plan | undefined {
   const internals = app as unknown as Partial<ContainerInternals>;
   const reflect = Reflect as unknown as Partial<MetadataReader>;
   if (typeof internals.getRegistration !== 'function') return undefined;
   if (typeof reflect.getMetadata !== 'function' || typeof reflect.getOwnMetadata !== 'function') return undefined;
   try {
-    return new Planner(app, internals as ContainerInternals, reflect as MetadataReader).plan(cls);
+    return new Planner(app, internals as ContainerInternals, reflect as MetadataReader).plan(cls, guards);
   } catch {
     // GIVE_UP, or internals shaped otherwise than expected: the child container is always right.
     return undefined;

@@ -6,6 +6,7 @@
  * @module
  */
 import type { DependencyContainer, InjectionToken } from 'tsyringe';
+import { Principal } from '../auth/guard';
 import type { Logger } from '../types';
 import { Connection } from './connection';
 import type { GatewayDefinition } from './definition';
@@ -78,11 +79,12 @@ class PlannedScope implements DependencyContainer {
 /** A planned connection whose instances have no dispose(): nothing to keep per connection. */
 const NOTHING_TO_DISPOSE = new PlannedScope([]);
 
-/** What is built while one gateway instance is: per-connection services by slot, and what to dispose. */
+/** What is built for one connection: per-connection services by slot, the principal, and what to dispose. */
 interface Building {
   readonly conn: Connection;
   readonly shared: DependencyContainer;
   readonly perConnection: object[];
+  principal: unknown;
   disposables: { dispose(): unknown }[] | undefined;
 }
 
@@ -98,6 +100,8 @@ function argument(step: Step, b: Building): unknown {
   switch (step.kind) {
     case 'connection':
       return b.conn;
+    case 'principal':
+      return b.principal;
     case 'shared':
       return b.shared.resolve(step.token);
     case 'perConnection':
@@ -120,47 +124,91 @@ interface CompiledGateway {
 /** Per gateway definition (so per app), decided at its first upgrade. */
 const compiled = new WeakMap<GatewayDefinition, CompiledGateway | null>();
 
+type Ctor = new (...args: unknown[]) => object;
+
 function compiledGateway(def: GatewayDefinition, app: DependencyContainer): CompiledGateway | null {
   let entry = compiled.get(def);
   if (entry === undefined) {
-    const plan = planGateway(def.cls as unknown as new (...args: unknown[]) => object, app);
+    const plan = planGateway(def.cls as unknown as Ctor, app, def.guards as unknown as readonly Ctor[]);
     entry = plan ? { plan, shared: app.createChildContainer() } : null;
     compiled.set(def, entry);
   }
   return entry;
 }
 
-/** A connection's gateway instance and the scope to dispose after @OnClose. */
-export interface ScopedInstance {
-  readonly container: DependencyContainer;
-  readonly instance: object;
+/**
+ * One connection's dependency-injection scope during its handshake: its guards, then (once they
+ * have set the principal) its gateway instance, are built in it. `ContainerScoped` services are
+ * one per connection, shared by the guards and the gateway; singletons are shared by all;
+ * `Connection` and `Principal` are injectable.
+ */
+export interface ConnectionScope {
+  /** Builds (or resolves) guard number `index` of the gateway. Throws what a constructor threw. */
+  guard(index: number): object;
+  /** What `Principal` resolves to for everything built from now on. */
+  setPrincipal(principal: unknown): void;
+  /** Builds the gateway instance. Throws what a constructor threw. */
+  gateway(): object;
+  /** What to dispose after @OnClose, or when the handshake is refused (services built so far). */
+  disposer(): DependencyContainer;
 }
 
-/**
- * Builds the gateway instance of connection `conn`: `@scoped(Lifecycle.ContainerScoped)` services
- * one per connection, singletons shared, `Connection` injected. Throws what a constructor threw,
- * after disposing (asynchronously, logged) what was already built.
- */
-export function createScope(def: GatewayDefinition, app: DependencyContainer, conn: Connection, logger: Logger): ScopedInstance {
+/** The scope of a connection whose gateway a tsyringe child container must build. */
+class ChildContainerScope implements ConnectionScope {
+  constructor(
+    private readonly def: GatewayDefinition,
+    private readonly container: DependencyContainer,
+  ) {}
+
+  guard(index: number): object {
+    return this.container.resolve(this.def.guards[index] as unknown as InjectionToken<object>);
+  }
+  setPrincipal(principal: unknown): void {
+    this.container.register(Principal, { useValue: principal }); // the last registration wins
+  }
+  gateway(): object {
+    return this.container.resolve(this.def.cls as unknown as InjectionToken<object>);
+  }
+  disposer(): DependencyContainer {
+    return this.container;
+  }
+}
+
+/** The scope of a connection built from its gateway's plan, without a container. */
+class PlannedConnectionScope implements ConnectionScope {
+  private readonly b: Building;
+
+  constructor(
+    private readonly gw: CompiledGateway,
+    conn: Connection,
+  ) {
+    const slots = gw.plan.slots;
+    this.b = { conn, shared: gw.shared, perConnection: slots ? new Array<object>(slots) : [], principal: undefined, disposables: undefined };
+  }
+
+  guard(index: number): object {
+    return argument(this.gw.plan.guards[index], this.b) as object;
+  }
+  setPrincipal(principal: unknown): void {
+    this.b.principal = principal;
+  }
+  gateway(): object {
+    return build(this.gw.plan.gateway, this.b);
+  }
+  disposer(): DependencyContainer {
+    const d = this.b.disposables;
+    return d ? new PlannedScope(d) : NOTHING_TO_DISPOSE;
+  }
+}
+
+/** The scope in which connection `conn`'s guards and gateway instance are built. */
+export function openScope(def: GatewayDefinition, app: DependencyContainer, conn: Connection): ConnectionScope {
   const gateway = compiledGateway(def, app);
-  if (!gateway) {
-    const container = app.createChildContainer();
-    container.register(Connection, { useValue: conn });
-    try {
-      return { container, instance: container.resolve(def.cls as unknown as InjectionToken<object>) };
-    } catch (err) {
-      void disposeScope(container, logger, def.name);
-      throw err;
-    }
-  }
-  const b: Building = { conn, shared: gateway.shared, perConnection: gateway.plan.slots ? new Array<object>(gateway.plan.slots) : [], disposables: undefined };
-  try {
-    const instance = build(gateway.plan.gateway, b);
-    return { container: b.disposables ? new PlannedScope(b.disposables) : NOTHING_TO_DISPOSE, instance };
-  } catch (err) {
-    if (b.disposables) void disposeScope(new PlannedScope(b.disposables), logger, def.name);
-    throw err;
-  }
+  if (gateway) return new PlannedConnectionScope(gateway, conn);
+  const container = app.createChildContainer();
+  container.register(Connection, { useValue: conn });
+  container.register(Principal, { useValue: undefined });
+  return new ChildContainerScope(def, container);
 }
 
 /**

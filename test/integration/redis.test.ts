@@ -12,7 +12,7 @@ import { eventually } from '../helpers/eventually';
 import { onCleanup } from '../helpers/cleanup';
 import { closed } from '../helpers/ws-client';
 import { DroppingSubscriberGateway, hubOf, received, subscriber, subscriberConnections, SubscriberGateway } from '../helpers/topics';
-import { joinChat } from '../helpers/chat-member';
+import { joinChat, loginAs } from '../helpers/chat-member';
 import { startChatProcess } from './helpers/chat-process';
 import { OwnedRedis, SHARED_REDIS_URL, subscriberCount, uniquePrefix } from './helpers/redis';
 
@@ -196,28 +196,29 @@ describe('RedisBroker: two apps, two brokers', () => {
   });
 });
 
-describe('samples/chat.ts started twice with REDIS_URL', () => {
+describe('samples/chat.ts started twice with REDIS_URL (and one CHAT_SECRET)', () => {
   it('a line said on one process reaches the room’s members on the other (typed client), and only that room; joined, typing, left too', async () => {
     const [one, two] = await Promise.all([startChatProcess(), startChatProcess()]);
     const room = `room-${process.pid}-${Date.now()}`;
-    const alice = await joinChat(`ws://127.0.0.1:${one.port}/chat/${room}`);
-    const aliceNick = (await alice.waitFor('welcome')).nick; // subscribed by then
-    const bob = await joinChat(`ws://127.0.0.1:${two.port}/chat/${room}`);
-    const elsewhere = await joinChat(`ws://127.0.0.1:${two.port}/chat/${room}-other`);
-    const bobNick = (await bob.waitFor('welcome')).nick;
-    expect(await alice.waitFor('joined')).toEqual({ nick: bobNick }); // across processes
+    const alice = await joinChat(`ws://127.0.0.1:${one.port}/chat/${room}`, loginAs(one.base, 'alice'));
+    expect(await alice.waitFor('welcome')).toEqual({ nick: 'alice', room }); // subscribed by then
+    // Bob logs in on process one and joins on process two: the processes share CHAT_SECRET.
+    const bob = await joinChat(`ws://127.0.0.1:${two.port}/chat/${room}`, loginAs(one.base, 'bob'));
+    const elsewhere = await joinChat(`ws://127.0.0.1:${two.port}/chat/${room}-other`, loginAs(two.base, 'elsewhere'));
+    expect(await bob.waitFor('welcome')).toEqual({ nick: 'bob', room });
+    expect(await alice.waitFor('joined')).toEqual({ nick: 'bob' }); // across processes
 
     const { id } = await alice.c.call('say', { text: 'hello from one' });
-    expect(await bob.waitFor('message')).toEqual({ id, nick: aliceNick, text: 'hello from one', at: expect.any(Number) });
+    expect(await bob.waitFor('message')).toEqual({ id, nick: 'alice', text: 'hello from one', at: expect.any(Number) });
     await alice.c.send('typing', { on: true });
-    expect(await bob.waitFor('typing')).toEqual({ nick: aliceNick, on: true });
+    expect(await bob.waitFor('typing')).toEqual({ nick: 'alice', on: true });
     await bob.c.call('say', { text: 'hi back' });
-    expect(await alice.waitFor('message')).toMatchObject({ nick: bobNick, text: 'hi back' });
+    expect(await alice.waitFor('message')).toMatchObject({ nick: 'bob', text: 'hi back' });
     expect(alice.of('message').map((m) => m.text)).toEqual(['hi back']); // except: the sender
     await elsewhere.c.call('nick', { nick: 'elsewhere' });
     expect(elsewhere.seen.map(([type]) => type)).toEqual(['welcome']);
 
     await bob.c.close();
-    expect(await alice.waitFor('left')).toEqual({ nick: bobNick });
+    expect(await alice.waitFor('left')).toEqual({ nick: 'bob' });
   });
 });

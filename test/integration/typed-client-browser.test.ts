@@ -3,17 +3,15 @@
  * by `npm run build:esm` in beforeAll) next to valibot's own ES module. The server is a `ws`
  * server that speaks the wire format frame by frame, so what the browser sent can be checked.
  */
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
-import { promisify } from 'node:util';
 import * as v from 'valibot';
 import { CheckOrigin, Connection, defineContract, Gateway, OnMessage, OnOpen, type In, type Out } from '../../src';
 import { writeErrorReply, writeEvent, writeReply } from '../../src/protocol/envelope';
 import { ContractPeer } from '../helpers/contract-peer';
-import { launchBrowser, runInPage, type TestBrowser } from './helpers/browser';
+import { launchBrowserWithClientBuild, runInPage, type TestBrowser } from './helpers/browser';
 import { closeServer, listen, startGatewayServer } from './helpers/servers';
 
 const root = join(__dirname, '..', '..');
@@ -39,9 +37,8 @@ async function startFileServer(): Promise<void> {
 }
 
 beforeAll(async () => {
-  await promisify(execFile)('npm', ['run', 'build:esm'], { cwd: root });
   await startFileServer();
-  browser = await launchBrowser();
+  browser = await launchBrowserWithClientBuild();
 }, 120_000);
 
 afterAll(async () => {

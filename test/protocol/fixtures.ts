@@ -49,8 +49,8 @@ export class JsonPeer {
     });
   }
 
-  static async open(url: string, protocols: string[] = ['wsgate.v1']): Promise<JsonPeer> {
-    const ws = new WebSocket(url, protocols);
+  static async open(url: string, protocols: string[] = ['wsgate.v1'], headers?: Record<string, string>): Promise<JsonPeer> {
+    const ws = new WebSocket(url, protocols, { headers });
     onCleanup(() => ws.terminate());
     const peer = new JsonPeer(ws); // listening before 'open': the server's first frames may come with its 101
     await once(ws, 'open');

@@ -2,8 +2,9 @@ import { get } from 'node:http';
 import { startEcho } from '../../samples/echo';
 import { ChatRoomGateway } from '../../samples/chat-room';
 import { createChatApp, startChat } from '../../samples/chat';
+import { ChatTokens } from '../../samples/chat-auth';
 import { MessageError } from '../../src';
-import { joinChat } from '../helpers/chat-member';
+import { joinChat, type GetToken } from '../helpers/chat-member';
 import { onCleanup } from '../helpers/cleanup';
 import { startApp } from '../helpers/app';
 import { eventually } from '../helpers/eventually';
@@ -70,31 +71,33 @@ describe('samples/chat-room.ts', () => {
 });
 
 describe('samples/chat.ts without REDIS_URL (MemoryBroker, the contract gateway)', () => {
-  async function chatApp(): Promise<(room: string) => string> {
+  /** The app's rooms by name, and `as(name)`: a getToken issued by the app's own ChatTokens. */
+  async function chatApp(): Promise<{ url: (room: string) => string; as: (name: string) => GetToken }> {
     const app = createChatApp();
     onCleanup(() => app.close());
     const { port } = await app.listen(0, '127.0.0.1');
-    return (room) => `ws://127.0.0.1:${port}/chat/${room}`;
+    const tokens = app.container.resolve(ChatTokens);
+    return { url: (room) => `ws://127.0.0.1:${port}/chat/${room}`, as: (name) => () => tokens.issue(name) };
   }
 
   it('says to the room’s other members through the Hub, not to the sender nor other rooms; welcome, joined, typing, nick, left', async () => {
-    const url = await chatApp();
-    const alice = await joinChat(url('lobby'));
+    const { url, as } = await chatApp();
+    const alice = await joinChat(url('lobby'), as('alice'));
     const welcome = await alice.waitFor('welcome');
-    expect(welcome).toEqual({ nick: expect.stringMatching(/^guest-/), room: 'lobby' });
-    const bob = await joinChat(url('lobby'));
-    const other = await joinChat(url('elsewhere'));
-    const bobNick = (await bob.waitFor('welcome')).nick;
-    expect(await alice.waitFor('joined')).toEqual({ nick: bobNick });
+    expect(welcome).toEqual({ nick: 'alice', room: 'lobby' }); // the name in the token
+    const bob = await joinChat(url('lobby'), as('bob'));
+    const other = await joinChat(url('elsewhere'), as('other'));
+    expect(await bob.waitFor('welcome')).toEqual({ nick: 'bob', room: 'lobby' });
+    expect(await alice.waitFor('joined')).toEqual({ nick: 'bob' });
 
     const { id } = await alice.c.call('say', { text: 'hello' });
-    expect(await bob.waitFor('message')).toEqual({ id, nick: welcome.nick, text: 'hello', at: expect.any(Number) });
+    expect(await bob.waitFor('message')).toEqual({ id, nick: 'alice', text: 'hello', at: expect.any(Number) });
     await alice.c.send('typing', { on: true });
-    expect(await bob.waitFor('typing')).toEqual({ nick: welcome.nick, on: true });
-    expect(await bob.c.call('nick', { nick: '  bob ' })).toEqual({ nick: 'bob' }); // the schema trims
+    expect(await bob.waitFor('typing')).toEqual({ nick: 'alice', on: true });
+    expect(await bob.c.call('nick', { nick: '  bobby ' })).toEqual({ nick: 'bobby' }); // the schema trims
     await bob.c.call('say', { text: 'back' });
     await other.c.call('say', { text: 'marker' }); // to "elsewhere": other is alone there (and excepted)
-    expect(await alice.waitFor('message')).toMatchObject({ nick: 'bob', text: 'back' });
+    expect(await alice.waitFor('message')).toMatchObject({ nick: 'bobby', text: 'back' });
     // Publishing is done before a say is answered: one round trip of each member after it has seen it all.
     await Promise.all([alice.c.call('nick', { nick: 'alice' }), other.c.call('nick', { nick: 'other' })]);
     expect(alice.of('message').map((m) => m.text)).toEqual(['back']);
@@ -102,15 +105,15 @@ describe('samples/chat.ts without REDIS_URL (MemoryBroker, the contract gateway)
     expect(other.seen.map(([type]) => type)).toEqual(['welcome']);
 
     await bob.c.close();
-    expect(await alice.waitFor('left')).toEqual({ nick: 'bob' });
+    expect(await alice.waitFor('left')).toEqual({ nick: 'bobby' });
   });
 
   it('streams the room’s recent lines, oldest first, to a member who asks for its history', async () => {
-    const url = await chatApp();
-    const alice = await joinChat(url('history'));
+    const { url, as } = await chatApp();
+    const alice = await joinChat(url('history'), as('alice'));
     for (const text of ['one', 'two', 'three']) await alice.c.call('say', { text });
-    await (await joinChat(url('history-other'))).c.call('say', { text: 'not this room' });
-    const carol = await joinChat(url('history'));
+    await (await joinChat(url('history-other'), as('dave'))).c.call('say', { text: 'not this room' });
+    const carol = await joinChat(url('history'), as('carol'));
     const lines: string[] = [];
     for await (const line of carol.c.stream('history', {})) lines.push(line.text);
     expect(lines).toEqual(['one', 'two', 'three']);
@@ -120,9 +123,9 @@ describe('samples/chat.ts without REDIS_URL (MemoryBroker, the contract gateway)
   });
 
   it('asks the sender to confirm a line that looks like a command: "no" rejects with NOT_SENT and sends nothing, "yes" sends it', async () => {
-    const url = await chatApp();
-    const alice = await joinChat(url('lobby'));
-    const bob = await joinChat(url('lobby'));
+    const { url, as } = await chatApp();
+    const alice = await joinChat(url('lobby'), as('alice'));
+    const bob = await joinChat(url('lobby'), as('bob'));
     const questions: string[] = [];
     let answer = false;
     alice.c.handle('confirm', ({ question }) => {
@@ -139,9 +142,9 @@ describe('samples/chat.ts without REDIS_URL (MemoryBroker, the contract gateway)
   });
 
   it('a say that fails the contract is answered VALIDATION and not published', async () => {
-    const url = await chatApp();
-    const alice = await joinChat(url('lobby'));
-    const bob = await joinChat(url('lobby'));
+    const { url, as } = await chatApp();
+    const alice = await joinChat(url('lobby'), as('alice'));
+    const bob = await joinChat(url('lobby'), as('bob'));
     const empty = await alice.c.call('say', { text: '' }).catch((err: unknown) => err);
     expect(MessageError.is(empty) && empty.code).toBe('VALIDATION');
     await alice.c.call('say', { text: 'fine' });
@@ -168,5 +171,6 @@ describe('samples/chat.ts startChat: the page and the module files', () => {
     expect((await fetchText(`${base}/wsgate/..%2F..%2Fjest.config.js`)).status).toBe(404);
     expect((await fetchText(`${base}/wsgate/zod/..%2Fzod%2Fpackage.json`)).status).toBe(404);
     expect((await fetchText(`${base}/chat/lobby`)).status).toBe(426);
+    expect(page.body).toContain("fetch('/token?name=' + encodeURIComponent(name))");
   });
 });

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
+import { requestToken } from '../helpers/chat-member';
 import { onCleanup } from '../helpers/cleanup';
 import { closed, connect } from '../helpers/ws-client';
 
@@ -35,13 +36,14 @@ async function startSample(file: string): Promise<{ child: ChildProcess; port: n
 }
 
 describe.each([
-  ['echo.ts', '/websocket', 'SIGTERM'],
-  ['chat-room.ts', '/chat/lobby', 'SIGINT'],
-  ['chat.ts', '/chat/lobby', 'SIGINT'],
-] as const)('samples/%s', (file, path, signal) => {
+  ['echo.ts', '/websocket', 'SIGTERM', false],
+  ['chat-room.ts', '/chat/lobby', 'SIGINT', false],
+  ['chat.ts', '/chat/lobby', 'SIGINT', true], // wants a token: from its demo login
+] as const)('samples/%s', (file, path, signal, login) => {
   it(`closes every WebSocket with 1001 and exits 0 on ${signal}, even with a spare HTTP connection open`, async () => {
     const { child, port, output } = await startSample(file);
-    const ws = await connect(`ws://127.0.0.1:${port}${path}`);
+    const headers: Record<string, string> = login ? { Authorization: `Bearer ${(await requestToken(`http://127.0.0.1:${port}`, 'shutdown')).body}` } : {};
+    const ws = await connect(`ws://127.0.0.1:${port}${path}`, undefined, { headers });
     const end = closed(ws);
     // What a browser leaves behind after loading a page: a connection with a request not yet complete.
     const spare = tcpConnect(port, '127.0.0.1');

@@ -23,7 +23,11 @@ export interface TypedClientOptions {
   queue?: { max?: number };
   /** Called with each new state. */
   onStateChange?: (state: ClientState) => void;
-  /** Gives the bearer token for each connection attempt (`Authorization: Bearer` in Node, a subprotocol in a browser). */
+  /**
+   * Gives the bearer token for each connection attempt (`Authorization: Bearer` in Node, a
+   * subprotocol in a browser), and a fresh one when the server warns that the credentials expire
+   * soon (`$auth.expiring`: sent in-band as `$auth`, on the same connection).
+   */
   getToken?: () => string | Promise<string>;
   /** Default timeout of `call`, in ms (default 30000). */
   timeout?: number;
@@ -37,7 +41,8 @@ export interface TypedClientOptions {
   signal?: AbortSignal;
   /**
    * Told of what the client cannot hand to a caller: a `$error` from the server, an incoming event
-   * that failed validation, an `on` listener that threw. Default: `console.error`.
+   * that failed validation, an `on` listener that threw, a `getToken` that failed during an in-band
+   * refresh. Default: `console.error`.
    */
   onError?: (err: unknown) => void;
 }

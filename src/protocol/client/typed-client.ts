@@ -11,6 +11,7 @@ import type {
 } from '../contract';
 import { readEnvelope, writeCancel, writeErrorReply, writeEvent, writeRequest, writeSystemError, type Id, type WireError } from '../envelope';
 import { PendingCalls } from '../pending-calls';
+import { AuthRefresh } from './auth-refresh';
 import { ItemQueue } from './item-queue';
 import { Link } from './link';
 import { Outbox } from './outbox';
@@ -40,6 +41,7 @@ export class ContractClient<C extends ContractDefinition> {
   private readonly streams = new Map<Id, { readonly queue: ItemQueue<unknown>; readonly schema: Schema | undefined }>();
   private readonly serverEvents: ServerEvents;
   private readonly requests: ServerRequests;
+  private readonly auth: AuthRefresh;
   private openedOnce = false;
   private readonly firstOpen: { promise: Promise<void>; resolve(): void; reject(err: unknown): void };
 
@@ -65,6 +67,12 @@ export class ContractClient<C extends ContractDefinition> {
       onClosed: (err) => this.stopped(err),
     });
     this.outbox = new Outbox(this.link, o.queueMax);
+    this.auth = new AuthRefresh({
+      getToken: o.getToken,
+      generation: () => this.link.currentGeneration,
+      request: (token, generation) => this.authRequest(token, generation),
+      report: o.onError,
+    });
     this.link.start();
   }
 
@@ -170,6 +178,15 @@ export class ContractClient<C extends ContractDefinition> {
     if (!this.outbox.unqueue(id)) this.outbox.sendOrDrop(writeCancel(id));
   }
 
+  /** `$auth` with a fresh token, on connection `generation` only (a later one opened with its own). */
+  private authRequest(token: string, generation: number): Promise<unknown> | undefined {
+    if (generation !== this.link.currentGeneration || this.state !== 'open') return undefined;
+    const id = ++this.lastId;
+    const answer = this.plain.add(id, '$auth', { timeout: this.o.timeout });
+    this.outbox.sendOrDrop(writeRequest('$auth', id, { token }));
+    return answer;
+  }
+
   private opened(): void {
     if (!this.openedOnce) {
       this.openedOnce = true;
@@ -179,6 +196,7 @@ export class ContractClient<C extends ContractDefinition> {
   }
 
   private dropped(): void {
+    this.auth.stop();
     this.requests.abortAll();
     this.plain.closeAll('the connection dropped before the answer came');
     this.failStreams(() => new WebSocketClosedError('the connection dropped before the stream ended'));
@@ -188,6 +206,7 @@ export class ContractClient<C extends ContractDefinition> {
 
   private stopped(err: Error | undefined): void {
     if (!this.openedOnce) this.firstOpen.reject(err ?? new WebSocketClosedError('the client was closed before it connected'));
+    this.auth.stop();
     this.requests.abortAll();
     const reason = err ? err.message : 'the client was closed';
     this.plain.closeAll(reason);
@@ -226,6 +245,9 @@ export class ContractClient<C extends ContractDefinition> {
         return false;
       case 'cancel':
         this.requests.cancel(env.id);
+        return false;
+      case 'auth-expiring':
+        this.auth.expiring();
         return false;
       case 'peer-error': {
         const e = (env.error ?? {}) as Partial<WireError>;

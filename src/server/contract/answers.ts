@@ -37,3 +37,10 @@ export function messageErrorAnswer(compiled: CompiledContract, logger: Logger, l
   }
   return error;
 }
+
+/** `code: message` of a client's `$error`, each cut to 100 characters; `(malformed)` otherwise. */
+export function describePeerError(error: unknown): string {
+  const { code, message } = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; message?: unknown };
+  if (typeof code !== 'string') return '(malformed)';
+  return `${code.slice(0, 100)}: ${typeof message === 'string' ? message.slice(0, 100) : ''}`;
+}

@@ -11,12 +11,13 @@ import { CloseCode, isThenable, kSend, noop } from '../../constants';
 import { handleUserError } from '../../connection/handler-errors';
 import { InboundQueue, type Pausable } from '../../connection/inbound-queue';
 import { MessageError, WebSocketClosedError, WebSocketError } from '../../errors';
-import { readEnvelope, writeCancel, writeReply, writeRequest, writeSystemError, type Envelope, type Id, type WireError, type WireIssue } from '../../protocol/envelope';
+import { readEnvelope, writeAuthExpiring, writeCancel, writeReply, writeRequest, writeSystemError, type Envelope, type Id, type WireError, type WireIssue } from '../../protocol/envelope';
 import { PendingCalls, type CallOptions } from '../../protocol/pending-calls';
 import { runSchema, wireIssues, type ValidationResult } from '../../protocol/validate';
 import type { Logger } from '../../types';
 import type { CompiledContract } from './compiled';
-import { errorAnswer, INTERNAL, messageErrorAnswer } from './answers';
+import { describePeerError, errorAnswer, INTERNAL, messageErrorAnswer } from './answers';
+import { AuthRequests, type AuthHook } from './auth-requests';
 import { checkReply, DEFAULT_CALL_TIMEOUT, sendEvent, serverSpec } from './outgoing';
 import { runStream } from './stream';
 import { Work } from './work';
@@ -31,14 +32,6 @@ export interface SessionConnection {
 
 type Method = (this: object, ...args: unknown[]) => unknown;
 
-
-/** `code: message` of a client's `$error`, each cut to 100 characters; `(malformed)` otherwise. */
-function describePeerError(error: unknown): string {
-  const { code, message } = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; message?: unknown };
-  if (typeof code !== 'string') return '(malformed)';
-  return `${code.slice(0, 100)}: ${typeof message === 'string' ? message.slice(0, 100) : ''}`;
-}
-
 export class ContractSession {
   private readonly queue: InboundQueue<Work>;
   /** Requests queued or running, by id: for `$cancel` and `DUPLICATE_ID`. */
@@ -48,6 +41,12 @@ export class ContractSession {
   private whenIdle: (() => void) | undefined;
   readonly calls: PendingCalls;
   private readonly methods: Record<string | symbol, Method>;
+  /** Answers the client's `$auth` (in-band credential refresh; see `AuthHook`). Unset: refused `UNAUTHORIZED`. */
+  onAuth: AuthHook | undefined;
+  private readonly auth = new AuthRequests({
+    hook: () => this.onAuth, send: (text) => this.sendText(text), close: (code, reason) => this.conn.close(code, reason),
+    ended: () => this.ended, invalid: (message, id) => this.invalid('BAD_MESSAGE', message, id, '$auth'),
+  });
 
   constructor(
     private readonly compiled: CompiledContract,
@@ -58,10 +57,7 @@ export class ContractSession {
   ) {
     this.methods = instance as Record<string | symbol, Method>;
     this.queue = new InboundQueue(maxQueued);
-    this.calls = new PendingCalls(
-      (id) => this.sendText(writeCancel(id)),
-      () => this.queue.setPausable(true),
-    );
+    this.calls = new PendingCalls((id) => this.sendText(writeCancel(id)), () => this.queue.setPausable(true));
   }
 
   /** The socket the queue pauses when handlers fall behind. */
@@ -93,14 +89,19 @@ export class ContractSession {
         this.logger.debug?.(`wsgate: ${this.compiled.gatewayName}: the client sent $error ${describePeerError(envelope.error)}`);
         return;
       case 'auth':
-        // Credential refresh needs a guard with refresh(); this gateway has none.
-        this.sendError(envelope.id, undefined, { code: 'UNAUTHORIZED', message: 'this gateway has no credentials to refresh' });
-        return;
+        if (this.idTaken(envelope.id)) return this.duplicate(envelope.id, '$auth');
+        return this.auth.receive(envelope.id, envelope.data);
       case 'ignored':
+      case 'auth-expiring': // only servers send it
         return;
       case 'bad':
         return this.invalid('BAD_MESSAGE', envelope.message, envelope.id, envelope.type);
     }
+  }
+
+  /** Warns the client that its credentials expire at `expiresAt` (ms since the epoch): `$auth.expiring`. */
+  sendAuthExpiring(expiresAt: number): void {
+    this.sendText(writeAuthExpiring(expiresAt));
   }
 
   /** `conn.send`: an event of the contract's `server` side. */
@@ -155,11 +156,7 @@ export class ContractSession {
     const spec = this.compiled.types.get(envelope.type);
     const id = envelope.kind === 'request' ? envelope.id : undefined;
     if (!spec) return this.invalid('UNKNOWN_TYPE', `unknown message type "${envelope.type}"`, id, envelope.type);
-    if (id !== undefined && this.active.has(id)) {
-      // Never a reply to that id: it belongs to the request still pending.
-      this.sendText(writeSystemError({ code: 'DUPLICATE_ID', message: `request id ${JSON.stringify(id)} is still pending`, type: envelope.type }));
-      return;
-    }
+    if (id !== undefined && this.idTaken(id)) return this.duplicate(id, envelope.type);
     const work = new Work(spec, id, envelope.data, envelope.kind === 'request' ? envelope.key : undefined);
     if (this.running < this.compiled.concurrency && this.queue.size === 0) return this.start(work);
     if (!this.queue.isPausable && this.queue.size >= this.queue.bound) {
@@ -269,6 +266,15 @@ export class ContractSession {
       }
       this.start(next);
     }
+  }
+
+  private idTaken(id: Id): boolean {
+    return this.active.has(id) || this.auth.has(id);
+  }
+
+  /** Never a reply to that id: it belongs to the request still pending. */
+  private duplicate(id: Id, type: string): void {
+    this.sendText(writeSystemError({ code: 'DUPLICATE_ID', message: `request id ${JSON.stringify(id)} is still pending`, type }));
   }
 
   /** BAD_MESSAGE, UNKNOWN_TYPE, VALIDATION: an error answer, or with `onInvalidMessage: 'close'` a 1008 close. */

@@ -2,10 +2,12 @@
  * Headless Chromium for the integration suite: Debian's /usr/bin/chromium driven by playwright-core
  * (never a browser download), with a fresh profile directory that is removed on close.
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -79,4 +81,10 @@ export async function launchBrowser(): Promise<TestBrowser> {
  */
 export async function runInPage<T>(page: Page, body: string, args: unknown = {}): Promise<T> {
   return (await page.evaluate(`(async (args) => {\n${body}\n})(${JSON.stringify(args)})`)) as T;
+}
+
+/** Builds the typed client's ES-module build (dist/esm, which pages import), then launches Chromium. */
+export async function launchBrowserWithClientBuild(): Promise<TestBrowser> {
+  await promisify(execFile)('npm', ['run', 'build:esm'], { cwd: join(__dirname, '..', '..', '..') });
+  return launchBrowser();
 }
