@@ -138,15 +138,20 @@ const BENCHMARKS = [
   },
   {
     id: 'memory',
-    title: '5,000 idle connections',
+    title: '10,000 idle connections',
     mode: 'memory',
     servers: ['raw-json', 'wsgate-json', 'nest-json'],
-    options: { count: 5000, concurrency: 100 },
+    // 10,000 rather than 5,000: the process's fixed costs (malloc arenas, heap pages) vary by 1–2 MB
+    // from run to run, which is ±0.2–0.4 KB per connection at 5,000.
+    options: { count: 10000, concurrency: 100 },
     // Memory does not depend on CPU contention; tearing 5,000 sockets down keeps kernel threads busy.
     noiseLimit: Infinity,
+    // Issue 13's budget. Both readings are taken once the server has been idle 6 s (then a forced GC),
+    // before and with the connections; the burst row is RSS 1 s after the last one opened (see bench/README.md).
     metrics: [
-      { key: 'rssPerConn', label: 'server RSS B/conn', better: 'lower', budget: 1.25, digits: 0 },
-      { key: 'heapPerConn', label: 'server heap B/conn', better: 'lower', digits: 0 },
+      { key: 'rssPerConn', label: 'server RSS B/conn (settled)', better: 'lower', budget: 1.15, digits: 0 },
+      { key: 'heapPerConn', label: 'server heap B/conn (settled)', better: 'lower', budget: 1.5, digits: 0 },
+      { key: 'rssBurstPerConn', label: 'server RSS B/conn 1 s after the burst', better: 'lower', digits: 0 },
     ],
   },
   {
@@ -248,7 +253,7 @@ const TIME_BUDGET_S = QUICK ? 180 : 540;
 const clock = { started: Date.now(), done: 0, total: 0, spent: 0, retries: 0, quietBudgetMs: QUICK ? 20000 : 60000 };
 
 async function measureOnce(server, bench) {
-  const timeoutMs = 20000 + (bench.options.warmupMs ?? 0) + (bench.options.measureMs ?? 0) + (bench.mode === 'fanout' ? 60000 : 0) + (bench.mode === 'memory' ? 30000 : 0);
+  const timeoutMs = 20000 + (bench.options.warmupMs ?? 0) + (bench.options.measureMs ?? 0) + (bench.mode === 'fanout' ? 60000 : 0) + (bench.mode === 'memory' ? 60000 : 0);
   const waitMs = Math.max(0, Math.min(10000, clock.quietBudgetMs));
   const waitStart = Date.now();
   const quiet = await waitQuiet({ maxMs: waitMs });

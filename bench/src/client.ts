@@ -12,7 +12,8 @@
  *   handshake-ab  handshakes (with `bearer`) to each of `paths` of one server in turn, `rounds` rounds
  *               of `count` each (the order rotated every round), the server's CPU read around every
  *               batch: server CPU µs per connection per path, and each path's ratio to the first.
- *   memory      `count` idle connections: server RSS and heap per connection (after a forced GC).
+ *   memory      `count` idle connections: server RSS and heap per connection, the server idle for 6 s
+ *               then a forced GC, before and with them (and RSS 1 s after the last one opened).
  *   binary      one connection, `inflight` messages of `size` bytes: MiB/s echoed.
  *   fanout      `count` subscribers, `rounds` publishes triggered on the control port:
  *               server loop and flush time per publish, and time until every subscriber got it.
@@ -343,25 +344,47 @@ async function handshakeAb() {
   return result;
 }
 
+/**
+ * How long the memory benchmark leaves the server idle before a settled reading. V8 sizes its young
+ * generation by the recent allocation rate (over its last 5 s): a burst of handshakes grows it to
+ * several MB, and the pages stay resident until a GC finds the rate low, which a GC after more than
+ * 5 s of idleness does. Both servers are read this way, before and with the connections.
+ */
+const SETTLE_MS = 6000;
+
+/** Server stats once it has been idle for SETTLE_MS: a forced GC, a short pause (pages are released in the background), another. */
+async function settledStats(): Promise<ServerStats> {
+  await sleep(SETTLE_MS);
+  await serverStats(true);
+  await sleep(500);
+  return serverStats(true);
+}
+
 async function memory() {
-  const count = opts.count ?? 5000;
+  const count = opts.count ?? 10000;
   await pool(100, 50, openClose);
-  await sleep(300);
-  const before = await serverStats(true);
+  const before = await settledStats();
+  if (!before.gc) throw new Error('the server was not started with --expose-gc');
   const sockets = await openMany(count, opts.concurrency ?? 100);
+  // The earlier reading: 1 s after the last connection opened, young generation still grown by the burst.
   await sleep(1000);
-  const after = await serverStats(true);
-  if (!after.gc) throw new Error('the server was not started with --expose-gc');
+  const burst = await serverStats(true);
+  const after = await settledStats();
   const alive = sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length;
   if (alive !== count) throw new Error(`only ${alive} of ${count} idle connections stayed open`);
   await closeAll(sockets, 10_000);
+  const perConn = (a: ServerStats, key: 'rss' | 'heapUsed' | 'heapTotal' | 'external' | 'newSpace'): number => (a[key] - before[key]) / count;
   return {
-    rssPerConn: (after.rss - before.rss) / count,
-    heapPerConn: (after.heapUsed - before.heapUsed) / count,
-    externalPerConn: (after.external - before.external) / count,
-    heapTotalPerConn: (after.heapTotal - before.heapTotal) / count,
-    newSpacePerConn: (after.newSpace - before.newSpace) / count,
+    rssPerConn: perConn(after, 'rss'),
+    heapPerConn: perConn(after, 'heapUsed'),
+    externalPerConn: perConn(after, 'external'),
+    heapTotalPerConn: perConn(after, 'heapTotal'),
+    newSpacePerConn: perConn(after, 'newSpace'),
+    rssBurstPerConn: perConn(burst, 'rss'),
+    heapBurstPerConn: perConn(burst, 'heapUsed'),
+    newSpaceBurstPerConn: perConn(burst, 'newSpace'),
     rssBefore: before.rss,
+    rssBurst: burst.rss,
     rssAfter: after.rss,
     heapBefore: before.heapUsed,
     heapAfter: after.heapUsed,

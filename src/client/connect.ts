@@ -108,7 +108,7 @@ function open(o: ResolvedConnectOptions): Promise<ClientConnection> {
       settled = true;
       clearTimeout(timer);
       inbox.attach(ws);
-      conn[kAttach](ws, lifecycle, { pingInterval: o.pingInterval, pingTimeout: o.pingTimeout, subprotocol });
+      conn[kAttach](ws, lifecycle, o, subprotocol);
       resolve(conn);
     });
   });

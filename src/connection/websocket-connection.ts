@@ -3,7 +3,6 @@
  * writeMessage / close / ping / close codes over one `ws.WebSocket`.
  * @module
  */
-import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { ABNORMAL_CLOSURE, kAttach, kConnection, kCork, kFinished, kSend, kSocket, kUncork, NO_STATUS_RECEIVED, noop } from '../constants';
 import { WebSocketClosedError } from '../errors';
@@ -22,11 +21,10 @@ export interface SocketLifecycle {
   onEnded(): void;
 }
 
+/** Keep-alive settings of a connection (a gateway's settings or the client's options are passed as they are). */
 export interface AttachOptions {
-  pingInterval?: number;
-  pingTimeout?: number;
-  /** The subprotocol the handshake selected, if any. */
-  subprotocol?: string;
+  readonly pingInterval?: number;
+  readonly pingTimeout?: number;
 }
 
 export { isValidCloseCode } from './close-codes';
@@ -49,6 +47,14 @@ const TEXT_FRAME = { binary: false } as const;
 const BINARY_FRAME = { binary: true } as const;
 const FINISHED: Promise<void> = Promise.resolve();
 const kSocketClosed = Symbol('wsgate.socketClosed');
+
+// Bits of `flags`: one small integer instead of a boolean field each (8 bytes per field per connection).
+/** The TCP socket is corked until the next tick, so the frames of one tick leave in one write. */
+const CORKED = 1;
+/** The owner's clean-up is done: close() promises resolve at once. */
+const FINISHED_BIT = 2;
+/** The owner's clean-up (@OnClose) has started: close() no longer waits for it. */
+const CLEANUP_STARTED = 4;
 /** Told by the owner when its clean-up (`@OnClose`) starts: see `close()`. */
 export const kCleanupStarted = Symbol('wsgate.cleanupStarted');
 
@@ -65,16 +71,12 @@ export abstract class WebSocketConnection {
   private code: number | undefined;
   private reason: string | undefined;
   private subprotocol: string | undefined;
-  private netSocket: Socket | undefined;
-  /** The TCP socket is corked until the next tick, so the frames of one tick leave in one write. */
-  private corked = false;
+  /** CORKED | FINISHED_BIT | CLEANUP_STARTED. */
+  private flags = 0;
   private lastSendTick = -1;
   // close() promises: created only when someone asks (most connections never call close()).
   private finished: Promise<void> | undefined;
   private resolveFinished: (() => void) | undefined;
-  private hasFinished = false;
-  /** The owner's clean-up (@OnClose) has started: close() no longer waits for it. */
-  private cleanupStarted = false;
   // Code and reason given to close() before the socket existed (e.g. from @CheckOrigin).
   private pendingClose: [number | undefined, string | undefined] | undefined;
 
@@ -144,17 +146,21 @@ export abstract class WebSocketConnection {
 
   /** @internal Corks the TCP socket until the next tick (once per tick), for anything about to write to it. */
   [kCork](): void {
-    if (this.corked || !this.netSocket) return;
-    this.corked = true;
-    this.netSocket.cork();
+    if (this.flags & CORKED) return;
+    // The TCP socket is read from ws when needed rather than kept: one field less per connection.
+    const ws = this[kSocket];
+    const socket = ws && netSocketOf(ws);
+    if (!socket) return;
+    this.flags |= CORKED;
+    socket.cork();
     process.nextTick(uncorkAfterTick, this);
   }
 
   /** @internal Writes out what this tick corked (also before cutting a socket, so its close frame leaves). */
   [kUncork](): void {
-    if (!this.corked) return;
-    this.corked = false;
-    this.netSocket?.uncork();
+    if (!(this.flags & CORKED)) return;
+    this.flags &= ~CORKED;
+    netSocketOf(this[kSocket]!)?.uncork();
   }
 
   /**
@@ -183,7 +189,7 @@ export abstract class WebSocketConnection {
       ws?.close(code, reason);
       this.lifecycle?.onClosing();
     }
-    if (this.hasFinished || this.cleanupStarted) return FINISHED;
+    if (this.flags & (FINISHED_BIT | CLEANUP_STARTED)) return FINISHED;
     return (this.finished ??= new Promise<void>((resolve) => (this.resolveFinished = resolve)));
   }
 
@@ -216,13 +222,15 @@ export abstract class WebSocketConnection {
     if (ws) netSocketOf(ws)?.setNoDelay(value);
   }
 
-  /** @internal Binds the connection to its socket; `lifecycle` is told when reading must resume and when it ended. */
-  [kAttach](ws: WebSocket, lifecycle: SocketLifecycle, options: AttachOptions = {}): void {
+  /**
+   * @internal Binds the connection to its socket; `lifecycle` is told when reading must resume and
+   * when it ended. `subprotocol`: the one the handshake selected, if any.
+   */
+  [kAttach](ws: WebSocket, lifecycle: SocketLifecycle, options: AttachOptions = {}, subprotocol?: string): void {
     this[kSocket] = ws;
-    this.netSocket = netSocketOf(ws);
     (ws as OwnedSocket)[kConnection] = this;
     this.lifecycle = lifecycle;
-    this.subprotocol = options.subprotocol || undefined;
+    this.subprotocol = subprotocol || undefined;
     ws.on('error', noop); // ws reports protocol errors here and then closes with the matching code
     ws.on('close', onSocketClose);
     if (this.pendingClose) {
@@ -242,12 +250,12 @@ export abstract class WebSocketConnection {
 
   /** @internal From now on close() resolves at once: the owner's clean-up has started and may call it. */
   [kCleanupStarted](): void {
-    this.cleanupStarted = true;
+    this.flags |= CLEANUP_STARTED;
   }
 
   /** @internal Resolves every `close()` promise; called by the owner once its clean-up is done. */
   [kFinished](): void {
-    this.hasFinished = true;
+    this.flags |= FINISHED_BIT;
     this.resolveFinished?.();
   }
 

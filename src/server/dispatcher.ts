@@ -6,7 +6,7 @@
  */
 import type { DependencyContainer } from 'tsyringe';
 import type { WebSocket } from 'ws';
-import { DEFAULTS, isThenable, kAttach, kDispatcher, kFinished, kSend, kSession } from '../constants';
+import { DEFAULTS, isThenable, kAttach, kDispatcher, kFinished, kSend, kSession, kSocket } from '../constants';
 import { ContractSession } from './contract/session';
 import type { HookKind } from '../decorators/metadata';
 import { WebSocketClosedError } from '../errors';
@@ -21,8 +21,13 @@ import { decodeFrame, encodeMessage } from '../connection/serialize';
 
 type Handler = (...args: unknown[]) => unknown;
 
-
 type DispatchedSocket = WebSocket & { [kDispatcher]?: Dispatcher };
+
+// Dispatcher.flags: one small integer rather than a field per boolean on every connection. BUSY: a
+// handler (or @OnOpen) runs, messages wait in the queue. ENDED: the socket has closed. STOPPED: nothing
+// more is delivered (a handler failed, or our side called close(); tornado delivers nothing after that
+// either). CLOSE_DONE: @OnClose has settled.
+const BUSY = 1, ENDED = 2, STOPPED = 4, CLOSE_DONE = 8;
 
 // One shared listener for every socket: no closure per connection.
 function onSocketMessage(this: DispatchedSocket, data: Buffer, isBinary: boolean): void {
@@ -32,15 +37,8 @@ function onSocketMessage(this: DispatchedSocket, data: Buffer, isBinary: boolean
 export class Dispatcher implements SocketLifecycle {
   /** Messages waiting for a busy handler: bounded, pauses the socket, discards after close(). */
   private queue: InboundQueue<IncomingMessage> | undefined;
-  /** A handler (or @OnOpen) is running; incoming messages wait in the queue. */
-  private busy = true;
-  private ended = false;
-  /**
-   * No message is delivered any more: a handler failed (the connection is closing with 1011 or its
-   * WebSocketError's code) or our side called close(). Tornado delivers nothing after that either.
-   */
-  private stopped = false;
-  private closeDone = false;
+  /** BUSY | ENDED | STOPPED | CLOSE_DONE; busy until @OnOpen has run. */
+  private flags = BUSY;
   /** Set once disposal has started; settles when the container is disposed. */
   private disposal: Promise<void> | undefined;
   // For whenDisposed() called before disposal started (app.close()); most connections never need it.
@@ -48,7 +46,6 @@ export class Dispatcher implements SocketLifecycle {
   private resolveDisposalWaiter: (() => void) | undefined;
   /** Set by drain(): called once no handler runs. */
   private idleWaiter: (() => void) | undefined;
-  private ws!: WebSocket;
   private readonly instanceMethods: Record<string | symbol, Handler>;
   /** The @OnMessage method, looked up once (on a contract gateway: the session's receive). */
   private readonly handleMessage: Handler;
@@ -82,14 +79,13 @@ export class Dispatcher implements SocketLifecycle {
 
   /** Takes over an upgraded socket. The message listener is attached before @OnOpen runs. */
   start(ws: WebSocket, openArgs: readonly string[], subprotocol: string | undefined): void {
-    this.ws = ws;
     const { settings, hooks } = this.def;
     (ws as DispatchedSocket)[kDispatcher] = this;
     this.session?.attach(ws);
     ws.on('message', onSocketMessage);
     if (hooks.ping) ws.on('ping', (data: Buffer) => this.invokeControl('ping', data));
     if (hooks.pong) ws.on('pong', (data: Buffer) => this.invokeControl('pong', data));
-    this.conn[kAttach](ws, this, { pingInterval: settings.pingInterval, pingTimeout: settings.pingTimeout, subprotocol });
+    this.conn[kAttach](ws, this, settings, subprotocol);
     if (!hooks.open) return this.next();
     const result = this.invoke('open', openArgs);
     if (result === FAILED) return;
@@ -99,8 +95,8 @@ export class Dispatcher implements SocketLifecycle {
 
   /** @internal Called by the socket's 'message' listener. */
   receive(message: IncomingMessage): void {
-    if (this.stopped || this.ended) return; // read and discarded: nothing is delivered after close()
-    if (this.busy) this.inbound().push(message);
+    if (this.flags & (STOPPED | ENDED)) return; // read and discarded: nothing is delivered after close()
+    if (this.flags & BUSY) this.inbound().push(message);
     else this.deliver(message);
   }
 
@@ -108,7 +104,7 @@ export class Dispatcher implements SocketLifecycle {
   private inbound(): InboundQueue<IncomingMessage> {
     if (!this.queue) {
       this.queue = new InboundQueue(this.def.settings.maxQueuedMessages);
-      this.queue.attach(this.ws);
+      this.queue.attach(this.conn[kSocket]!);
     }
     return this.queue;
   }
@@ -123,7 +119,7 @@ export class Dispatcher implements SocketLifecycle {
     }
     if (result === undefined) return;
     if (isThenable(result)) {
-      this.busy = true;
+      this.flags |= BUSY;
       result.then(
         (this.onHandlerResult ??= (value: unknown): void => this.afterHandler(value)),
         (this.onHandlerError ??= (err: unknown): void => this.fail('message', err)),
@@ -131,7 +127,7 @@ export class Dispatcher implements SocketLifecycle {
       return;
     }
     try {
-      if (this.reply(result)) this.busy = true;
+      if (this.reply(result)) this.flags |= BUSY;
     } catch (err) {
       this.fail('message', err);
     }
@@ -139,7 +135,7 @@ export class Dispatcher implements SocketLifecycle {
 
   /** A promise-returning handler has settled with `value`; the next message may go once it is sent. */
   private afterHandler(value: unknown): void {
-    if (value === undefined || this.ended) return this.next();
+    if (value === undefined || this.flags & ENDED) return this.next();
     let waiting: boolean;
     try {
       waiting = this.reply(value);
@@ -159,7 +155,7 @@ export class Dispatcher implements SocketLifecycle {
   private reply(value: unknown): boolean {
     if (!this.conn.isOpen) return false;
     const data = encodeMessage(value as OutgoingMessage);
-    if (this.ws.bufferedAmount < DEFAULTS.replyHighWaterMark) {
+    if (this.conn[kSocket]!.bufferedAmount < DEFAULTS.replyHighWaterMark) {
       this.conn[kSend](data, typeof data !== 'string');
       return false;
     }
@@ -174,14 +170,14 @@ export class Dispatcher implements SocketLifecycle {
 
   /** Delivers waiting messages until one of them makes the gateway busy. */
   private next(): void {
-    this.busy = false;
-    if (this.ended) return this.disposeWhenIdle();
+    this.flags &= ~BUSY;
+    if (this.flags & ENDED) return this.disposeWhenIdle();
     let message: IncomingMessage | undefined;
-    while (!this.busy && !this.stopped && (message = this.queue?.shift()) !== undefined) {
+    while (!(this.flags & (BUSY | STOPPED)) && (message = this.queue?.shift()) !== undefined) {
       this.deliver(message);
-      if (this.ended) return this.disposeWhenIdle();
+      if (this.flags & ENDED) return this.disposeWhenIdle();
     }
-    if (!this.busy) this.idleWaiter?.();
+    if (!(this.flags & BUSY)) this.idleWaiter?.();
   }
 
   /** Runs a hook other than @OnMessage with `args`; returns its result, or FAILED after logging and closing. */
@@ -202,12 +198,12 @@ export class Dispatcher implements SocketLifecycle {
   /** User code failed: the one place (handleUserError) logs it and picks the close code. */
   private fail(kind: HookKind, err: unknown): void {
     if (kind !== 'close') {
-      this.stopped = true;
+      this.flags |= STOPPED;
       this.queue?.clear();
     }
-    if (kind === 'message' || kind === 'open') this.busy = false; // the failure is that handler's settlement
+    if (kind === 'message' || kind === 'open') this.flags &= ~BUSY; // the failure is that handler's settlement
     handleUserError(this.conn, this.logger, describeHook(this.def, kind), err);
-    if (this.ended) this.disposeWhenIdle();
+    if (this.flags & ENDED) this.disposeWhenIdle();
   }
 
   /**
@@ -215,15 +211,15 @@ export class Dispatcher implements SocketLifecycle {
    * dropped, reading resumes so the peer's close frame is seen, and what still arrives is discarded.
    */
   onClosing(): void {
-    this.stopped = true;
-    // Discarding needs no queue of its own: receive() drops everything once `stopped` is set.
+    this.flags |= STOPPED;
+    // Discarding needs no queue of its own: receive() drops everything once STOPPED is set.
     this.queue?.clear();
     this.queue?.startDiscarding();
   }
 
   /** SocketLifecycle: the socket has closed. Waiting messages are dropped, as tornado never reads them. */
   onEnded(): void {
-    this.ended = true;
+    this.flags |= ENDED;
     this.queue?.clear();
     this.idleWaiter?.();
     // A close() from here on (from @OnClose itself, or a handler it awaits) must not wait for @OnClose.
@@ -241,7 +237,7 @@ export class Dispatcher implements SocketLifecycle {
 
   private runOnClose(): void {
     const finish = (): void => {
-      this.closeDone = true;
+      this.flags |= CLOSE_DONE;
       this.conn[kFinished]();
       this.onDone(this);
       this.disposeWhenIdle();
@@ -258,7 +254,7 @@ export class Dispatcher implements SocketLifecycle {
 
   /** Disposes the connection's container once @OnClose is done and no handler is still running. */
   private disposeWhenIdle(): void {
-    if (this.disposal || !this.closeDone || this.busy) return;
+    if (this.disposal || (this.flags & (CLOSE_DONE | BUSY)) !== CLOSE_DONE) return;
     this.disposal = disposeScope(this.container, this.logger, this.def.name);
     if (this.resolveDisposalWaiter) void this.disposal.then(this.resolveDisposalWaiter);
   }
@@ -270,12 +266,12 @@ export class Dispatcher implements SocketLifecycle {
 
   /** A handler (or @OnOpen) of this connection is running. */
   get handlerRunning(): boolean {
-    return this.busy;
+    return (this.flags & BUSY) !== 0;
   }
 
   /** The socket has ended and @OnClose has not settled yet. */
   get closeHookRunning(): boolean {
-    return this.ended && !this.closeDone;
+    return (this.flags & (ENDED | CLOSE_DONE)) === ENDED;
   }
 
   /**
@@ -284,9 +280,9 @@ export class Dispatcher implements SocketLifecycle {
    * handler's reply is sent, ahead of any close frame).
    */
   drain(): Promise<void> {
-    this.stopped = true; // receive() drops from now on
-    if (!this.ended) this.inbound().stopReading();
-    if (!this.busy || this.ended) return Promise.resolve();
+    this.flags |= STOPPED; // receive() drops from now on
+    if (!(this.flags & ENDED)) this.inbound().stopReading();
+    if ((this.flags & (BUSY | ENDED)) !== BUSY) return Promise.resolve();
     return new Promise<void>((resolve) => (this.idleWaiter = resolve));
   }
 

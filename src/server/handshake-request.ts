@@ -107,6 +107,9 @@ class RequestSnapshot implements HandshakeRequest {
   }
 }
 
+// Node builds `httpVersion` anew for every request: the usual value is kept as one shared string.
+const HTTP_1_1 = '1.1';
+
 /**
  * Copies what a connection keeps of its upgrade request; nothing in it refers back to `req`. With
  * `trust` (the app's `trustProxy`), `remoteAddress` is the client's address read through the proxies.
@@ -114,7 +117,8 @@ class RequestSnapshot implements HandshakeRequest {
 export function snapshotRequest(req: IncomingMessage, trust?: ProxyTrust): HandshakeRequest {
   const socket = req.socket as IncomingMessage['socket'] & { encrypted?: boolean };
   const remoteAddress = trust ? clientAddress(socket.remoteAddress, req.headers, trust) : socket.remoteAddress;
+  const httpVersion = req.httpVersion === HTTP_1_1 ? HTTP_1_1 : req.httpVersion;
   return new RequestSnapshot(
-    req.method ?? 'GET', req.url ?? '/', req.httpVersion, req.rawHeaders.join(SEP), remoteAddress, socket.remotePort, socket.encrypted === true,
+    req.method ?? 'GET', req.url ?? '/', httpVersion, req.rawHeaders.join(SEP), remoteAddress, socket.remotePort, socket.encrypted === true,
   );
 }
