@@ -5,20 +5,30 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { HandshakeRequest } from '../server/handshake-request';
-import { parseCookies } from './credentials';
+import { parseCookies, readBearerToken } from './credentials';
 import type { Handshake } from './guard';
 
 export class HandshakeView implements Handshake {
   principal: unknown = undefined;
   #cookies: Record<string, string> | undefined = undefined;
+  #bearerToken: string | undefined | null = null; // null: not read yet
 
   constructor(
     private readonly request: HandshakeRequest,
     readonly params: Readonly<Record<string, string>>,
-    readonly bearerToken: string | undefined,
+    /** The request's Authorization header, as sent. */
+    private readonly authorization: string | undefined,
+    /** The offered subprotocols, token entries included (the snapshot's headers leave those out). */
+    private readonly offered: readonly string[],
     /** Whether the origin was checked before the guards: only then are cookies read. */
     private readonly originChecked: boolean,
   ) {}
+
+  /** Read on first use: a guard that never looks at it costs no parsing. */
+  get bearerToken(): string | undefined {
+    if (this.#bearerToken === null) this.#bearerToken = readBearerToken(this.authorization, this.offered);
+    return this.#bearerToken;
+  }
 
   get cookies(): Readonly<Record<string, string>> | undefined {
     if (!this.originChecked) return undefined;

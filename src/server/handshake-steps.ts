@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { DependencyContainer } from 'tsyringe';
 import { isThenable, kAuth, kHandshake, kPubSub } from '../constants';
 import type { ProxyTrust } from '../auth/client-address';
-import { isBearerProtocol, readBearerToken } from '../auth/credentials';
+import { isBearerProtocol } from '../auth/credentials';
 import { HandshakeView } from '../auth/handshake-view';
 import type { ConnectionAuth } from '../auth/connection-auth';
 import { guardsOutcome } from '../auth/run-guards';
@@ -109,7 +109,7 @@ export function checkGuards(h: Attempt, ctx: StepContext): StepResult {
   const def = h.match.target;
   if (def.guards.length === 0) return undefined;
   const scope = h.scope!;
-  const view = new HandshakeView(requestOf(h, ctx), h.match.params, readBearerToken(h.req.headers.authorization, h.offered), h.originChecked);
+  const view = new HandshakeView(requestOf(h, ctx), h.match.params, h.req.headers.authorization, h.offered, h.originChecked);
   const outcome = guardsOutcome({
     gatewayName: def.name,
     guardNames: def.guardNames,

@@ -20,7 +20,7 @@ function context(answers: Answer[]) {
   const ctx: GuardsContext = {
     gatewayName: 'G',
     guardNames: answers.map((_, i) => `Guard${i}`),
-    view: new HandshakeView(request, {}, undefined, true),
+    view: new HandshakeView(request, {}, undefined, [], true),
     scope: {
       guard: (i: number): Guard => ({
         authenticate: () => {
