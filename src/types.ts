@@ -99,8 +99,9 @@ export interface GatewayOptions {
    * ```ts
    * @Gateway('/chat/:room', { handshakeRateLimit: { points: 20, duration: 10 } })
    * ```
+   * `false` on a gateway turns off the app-wide limit for it (a health-check endpoint, say).
    */
-  handshakeRateLimit?: HandshakeRateLimit;
+  handshakeRateLimit?: HandshakeRateLimit | false;
 }
 
 /**

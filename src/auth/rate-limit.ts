@@ -40,7 +40,7 @@ function keyInput(request: HandshakeRequest, params: Readonly<Record<string, str
 
 /** Validates a `handshakeRateLimit` option (of the app or of a gateway); throws `GatewayDefinitionError`. */
 export function checkRateLimitOptions(owner: string, option: unknown): void {
-  if (option === undefined) return;
+  if (option === undefined || option === false) return;
   const fail = (problem: string) => new GatewayDefinitionError(`${owner}: handshakeRateLimit: ${problem}`);
   if (typeof option !== 'object' || option === null) throw fail('must be an object { points, duration } or { store }');
   const { points, duration, key, scope, store } = option as Record<string, unknown>;
@@ -143,13 +143,13 @@ export class HandshakeLimiter {
   }
 }
 
-/** The gateway's limiter, or `undefined` without `handshakeRateLimit` (validated by `checkRateLimitOptions`). */
+/** The gateway's limiter, or `undefined` without `handshakeRateLimit` or with `false` (validated by `checkRateLimitOptions`). */
 export function compileRateLimit(
   def: { readonly name: string; readonly path: string | RegExp },
-  option: HandshakeRateLimit | undefined,
+  option: HandshakeRateLimit | false | undefined,
   budget: AppRateLimitBudget,
 ): HandshakeLimiter | undefined {
-  if (option === undefined) return undefined;
+  if (option === undefined || option === false) return undefined;
   if (option.scope === 'app') return new HandshakeLimiter(def.name, budget.limiterFor(def.name, option), 'app ', option.key);
   return new HandshakeLimiter(def.name, limiterOf(option), `gateway ${String(def.path)} `, option.key);
 }

@@ -139,6 +139,16 @@ describe('handshakeRateLimit', () => {
     ]);
   });
 
+  it('handshakeRateLimit: false on a gateway turns the app-wide limit off for it', async () => {
+    const limited = countingGateway('/limited');
+    const health = countingGateway('/health', { handshakeRateLimit: false });
+    const { port } = await startApp([limited.gateway, health.gateway], { handshakeRateLimit: { points: 1, duration: 60 } });
+    expect([await statusOf(port, '/limited'), await statusOf(port, '/limited')]).toEqual([101, 429]);
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push(await statusOf(port, '/health'));
+    expect(statuses).toEqual([101, 101, 101, 101, 101]);
+  });
+
   it('a custom key counts by what it returns (here the path parameter and a header)', async () => {
     const keys: string[] = [];
     const { gateway } = countingGateway('/room/:room', {
