@@ -167,7 +167,12 @@ export interface AppOptions extends GatewayOptions {
   gateways: ReadonlyArray<new (...args: never[]) => object>;
   /** tsyringe container to resolve gateways from. Default: tsyringe's root `container`. */
   container?: DependencyContainer;
-  /** Upgrades whose headers are not complete after N ms are cut off (slowloris). Default 10 s. */
+  /**
+   * Upgrades whose headers are not complete after N ms are cut off (slowloris), and an upgrade whose
+   * asynchronous steps (a guard, the rate limit's store, `@CheckOrigin`, `@Subprotocol`) have not
+   * answered N ms after it arrived is answered 503 and logged, so a hung hook cannot hold a
+   * connection slot. Default 10 s.
+   */
   handshakeTimeout?: number;
   /** Upgrades beyond this many open connections are answered 503. Default: unlimited. */
   maxConnections?: number;

@@ -108,10 +108,12 @@ export function createApp(options: AppOptions): App {
   const hub = new Hub(options.broker ?? new MemoryBroker(), logger);
   appContainer.register(Hub, { useValue: hub });
   const router = new Router<GatewayDefinition>();
-  const gatewayServer = new GatewayServer({ router, container: appContainer, logger, maxConnections: options.maxConnections ?? Infinity, trustProxy });
+  const handshakeTimeout = options.handshakeTimeout ?? DEFAULTS.handshakeTimeout;
+  const gatewayServer = new GatewayServer({
+    router, container: appContainer, logger, maxConnections: options.maxConnections ?? Infinity, trustProxy, handshakeTimeout,
+  });
   for (const def of compileGateways(options, hub, gatewayServer.onClientError)) router.add(compileRoute(def.path, def));
 
-  const handshakeTimeout = options.handshakeTimeout ?? DEFAULTS.handshakeTimeout;
   const closeTimeout = options.closeTimeout ?? DEFAULTS.closeTimeout;
   const attached = new Map<HttpServer | HttpsServer, Attachment>();
   let ownServer: HttpServer | undefined;

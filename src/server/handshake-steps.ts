@@ -49,6 +49,8 @@ export interface Attempt {
   scope?: ConnectionScope;
   instance?: object;
   subprotocol?: string;
+  /** handshakeTimeout passed while a step was awaited: the request was answered 503 and released. */
+  timedOut?: boolean;
 }
 
 /** A refusal, nothing (pass on), or either later. */

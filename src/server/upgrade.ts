@@ -46,9 +46,12 @@ export interface GatewayServerOptions {
   readonly maxConnections: number;
   /** The app's compiled `trustProxy`: `conn.request.remoteAddress` is then the client's address. */
   readonly trustProxy?: ProxyTrust;
+  /** How long the steps of one handshake may take, hooks included, before it is answered 503. */
+  readonly handshakeTimeout: number;
 }
 
 const SHUTTING_DOWN = reject(503, 'Server is shutting down.');
+const HANDSHAKE_TIMED_OUT = reject(503, 'The handshake took too long.');
 
 export class GatewayServer {
   /** Connections from the 101 answer until @OnClose has run. */
@@ -147,20 +150,44 @@ export class GatewayServer {
   private async handshake(h: Attempt): Promise<void> {
     this.pending++; // counted from here: checkLimits sees this request too
     this.handshakes.add(h.socket);
+    let deadline: NodeJS.Timeout | undefined;
     try {
       for (const step of this.steps) {
         let refusal = step(h);
-        if (isThenable<Rejection | undefined>(refusal)) refusal = await refusal;
+        if (isThenable<Rejection | undefined>(refusal)) {
+          deadline ??= this.armDeadline(h); // only handshakes that wait on a hook pay for a timer
+          refusal = await refusal;
+          if (h.timedOut) return; // answered 503 and released already
+        }
         if (refusal) return this.refuse(h, refusal);
       }
       this.complete(h);
       h.scope = undefined;
     } finally {
-      this.pending--;
-      this.handshakes.delete(h.socket);
+      clearTimeout(deadline);
+      if (!h.timedOut) this.release(h);
       // Every refusal returns with `scope` still set: nothing it built may outlive the request.
       if (h.scope) void disposeScope(h.scope.disposer(), this.options.logger, h.match.target.name);
     }
+  }
+
+  private release(h: Attempt): void {
+    this.pending--;
+    this.handshakes.delete(h.socket);
+  }
+
+  /**
+   * A hook that never answers must not hold the connection slot: after handshakeTimeout from the
+   * first awaited step, the request is answered 503 and released; the step's late answer is ignored.
+   */
+  private armDeadline(h: Attempt): NodeJS.Timeout {
+    const { handshakeTimeout, logger } = this.options;
+    return setTimeout(() => {
+      h.timedOut = true;
+      this.release(h);
+      logger.warn(`wsgate: ${h.match.target.name}: a handshake step (the rate limit's store, a guard, @CheckOrigin or @Subprotocol) did not answer within ${handshakeTimeout} ms: answered 503`);
+      abortSocket(h.socket, HANDSHAKE_TIMED_OUT);
+    }, handshakeTimeout);
   }
 
   /** Answers a refusal: HTTP, or for guards and rate limits under `rejectWith: 'close'`, a 101 and a 4xxx close. */
