@@ -4,7 +4,7 @@
  */
 import 'reflect-metadata';
 import type { IncomingMessage } from '../../src';
-import { CheckOrigin, Gateway, OnClose, OnMessage, OnOpen, OnPing, OnPong, Subprotocol } from '../../src';
+import { CheckOrigin, Gateway, OnClose, OnMessage, OnOpen, OnPing, OnPong, OnReauth, Subprotocol, type Guard, type GuardResult, type Handshake } from '../../src';
 
 @Gateway('/types/message')
 export class MessageSignatures {
@@ -118,5 +118,36 @@ export class FrameSignatures {
   // @ts-expect-error a pong payload is a Buffer
   @OnPong() pongNumber(data: number): void {
     void data;
+  }
+}
+
+interface Member {
+  readonly id: string;
+}
+
+@Gateway('/types/reauth')
+export class ReauthSignatures {
+  @OnMessage() m(): void {}
+  @OnReauth() reauth(member: Member): void {
+    void member;
+  }
+  @OnReauth() async reauthAsync(): Promise<void> {}
+  // @ts-expect-error @OnReauth is called with the principal only
+  @OnReauth() reauthTwo(member: Member, why: string): void {
+    void member;
+    void why;
+  }
+}
+
+/** A `Guard` checks its own signatures: `authenticate` gets the handshake, answers a GuardResult. */
+export class TypedGuard implements Guard<Member> {
+  authenticate(h: Handshake<Member>): GuardResult<Member> {
+    return h.bearerToken ? { principal: { id: h.bearerToken }, expiresAt: Date.now() + 1000 } : false;
+  }
+}
+export class WrongGuard implements Guard<Member> {
+  authenticate(): GuardResult<Member> {
+    // @ts-expect-error a principal of the guard's type, not a string
+    return { principal: 'someone' };
   }
 }
