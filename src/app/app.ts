@@ -112,7 +112,8 @@ export function createApp(options: AppOptions): App {
   const gatewayServer = new GatewayServer({
     router, container: appContainer, logger, maxConnections: options.maxConnections ?? Infinity, trustProxy, handshakeTimeout,
   });
-  for (const def of compileGateways(options, hub, gatewayServer.onClientError)) router.add(compileRoute(def.path, def));
+  const parts = { hub, onClientError: gatewayServer.onClientError, wheel: gatewayServer.wheel, logger };
+  for (const def of compileGateways(options, parts)) router.add(compileRoute(def.path, def));
 
   const closeTimeout = options.closeTimeout ?? DEFAULTS.closeTimeout;
   const attached = new Map<HttpServer | HttpsServer, Attachment>();

@@ -13,12 +13,14 @@ import { checkGatewayClass, checkNotShadowed } from './definition-checks';
 import { compileOriginRule } from '../server/origin-rule';
 import { AppRateLimitBudget, checkRateLimitOptions, compileRateLimit } from '../auth/rate-limit';
 import { compileContract } from './compile-contract';
-import type { AppOptions, GatewayOptions } from '../types';
+import type { AppOptions, GatewayOptions, Logger } from '../types';
 import { toPerMessageDeflate } from '../connection/compression';
 import { HOOK_DECORATORS, type GatewayClass, type GatewayDefinition, type GatewayHooks } from '../server/definition';
 import { samePath } from '../server/router';
 import type { UpgradeRequest } from '../server/handshake-steps';
 import type { Hub } from '../topics/hub';
+import type { ExpiryWheel } from '../auth/expiry-wheel';
+import { authSettings } from '../server/auth-wiring';
 import type { PubSubLink } from '../topics/registry';
 
 /** ws refused a request the handshake let through (e.g. a malformed Sec-WebSocket-Extensions). */
@@ -98,10 +100,19 @@ function compileHooks(cls: GatewayClass, name: string, contract: boolean): Gatew
   return hooks as GatewayHooks;
 }
 
+/** What every gateway of one app is compiled with. */
+export interface AppParts {
+  readonly hub: Hub;
+  /** ws refused a request the handshake let through. */
+  readonly onClientError: ClientErrorListener;
+  /** The app's one timer for credential deadlines. */
+  readonly wheel: ExpiryWheel;
+  readonly logger: Logger;
+}
+
 /** One gateway class → its definition, ws server included (`budget`: the app's scope-'app' rate limit). */
-export function compileGateway(
-  cls: GatewayClass, app: AppOptions, hub: Hub, onClientError: ClientErrorListener, budget = new AppRateLimitBudget(),
-): GatewayDefinition {
+function compileGateway(cls: GatewayClass, app: AppOptions, parts: AppParts, budget: AppRateLimitBudget): GatewayDefinition {
+  const { hub, onClientError } = parts;
   if (typeof cls !== 'function') throw new GatewayDefinitionError(`createApp: gateways must be classes, got ${typeof cls}`);
   const name = cls.name || '(anonymous class)';
   const meta = getOwnGatewayMetadata(cls);
@@ -146,17 +157,19 @@ export function compileGateway(
   if (hooks.reauth !== undefined && guards.length === 0) {
     throw new GatewayDefinitionError(`${name}: @OnReauth is on ${String(hooks.reauth)}, but the gateway has no guards (nothing to refresh)`);
   }
-  return {
+  const def: GatewayDefinition = {
     name, cls, path: meta.path, hooks, originRule, contract, settings, wss, pubsub,
     guards, guardNames: guards.map((g) => g.name || '(anonymous guard)'),
     rejectWith: o.rejectWith ?? 'http',
     refreshLead: o.refreshLead ?? DEFAULTS.refreshLead,
     rateLimit: compileRateLimit({ name, path: meta.path }, o.handshakeRateLimit, budget),
   };
+  // What its authenticated connections share, made once here rather than per connection.
+  return guards.length > 0 ? { ...def, auth: authSettings(def, parts.wheel, parts.logger) } : def;
 }
 
 /** Every gateway of the app; two on one path, or one class listed twice, is an error. */
-export function compileGateways(app: AppOptions, hub: Hub, onClientError: ClientErrorListener): GatewayDefinition[] {
+export function compileGateways(app: AppOptions, parts: AppParts): GatewayDefinition[] {
   const compiled: GatewayDefinition[] = [];
   const budget = new AppRateLimitBudget();
   for (const cls of app.gateways as readonly GatewayClass[]) {
@@ -168,7 +181,7 @@ export function compileGateways(app: AppOptions, hub: Hub, onClientError: Client
         clash.cls === cls ? `${name}: listed twice in gateways` : `${name}: path ${String(meta?.path)} is already served by ${clash.name}`,
       );
     }
-    const def = compileGateway(cls, app, hub, onClientError, budget);
+    const def = compileGateway(cls, app, parts, budget);
     checkNotShadowed(def, compiled);
     compiled.push(def);
   }

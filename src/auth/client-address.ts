@@ -32,8 +32,7 @@ export function compileTrustProxy(owner: string, option: unknown): ProxyTrust | 
     );
   }
   if (option.length === 0) return undefined;
-  const trusted = compileAddressList(owner, 'trustProxy', option as unknown[]);
-  return (address) => trusted(address);
+  return compileAddressList(owner, 'trustProxy', option as unknown[]);
 }
 
 /**

@@ -6,8 +6,6 @@
  */
 import { BEARER_PROTOCOL_PREFIX } from '../protocol/client/bearer';
 
-export { BEARER_PROTOCOL_PREFIX };
-
 /**
  * `Bearer` (any case), spaces, then the token: any visible ASCII, no spaces. RFC 6750's b64token is
  * narrower (no `:` or `%`, say), but opaque tokens of real issuers do not all keep to it; the guard

@@ -6,11 +6,10 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { HandshakeRejection } from '../errors';
-import { reject, type Rejection } from '../server/handshake';
+import { INTERNAL_ERROR, type Rejection } from '../server/handshake';
 import type { Logger } from '../types';
 import type { GuardResult } from './guard';
 
-const INTERNAL = reject(500, 'Internal Server Error');
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
@@ -31,12 +30,12 @@ export function checkResult(
 ): { principal: unknown; expiresAt: number | undefined } | Rejection {
   if (typeof result !== 'object' || result === null || !('principal' in result)) {
     ctx.logger.error(`wsgate: ${where()} returned ${describe(result)}; a guard returns true, false or { principal, expiresAt? }`);
-    return INTERNAL;
+    return INTERNAL_ERROR;
   }
   const { principal, expiresAt } = result as Exclude<GuardResult, boolean>;
   if (expiresAt !== undefined && !(typeof expiresAt === 'number' && Number.isFinite(expiresAt))) {
     ctx.logger.error(`wsgate: ${where()} returned expiresAt ${describe(expiresAt)}; it must be a finite number of ms since the epoch`);
-    return INTERNAL;
+    return INTERNAL_ERROR;
   }
   if (expiresAt !== undefined && expiresAt <= ctx.now()) return EXPIRED;
   return { principal, expiresAt };
@@ -46,18 +45,18 @@ export function checkResult(
 export function refusalFor(err: unknown, where: string, logger: Logger): Rejection {
   if (!(err instanceof HandshakeRejection)) {
     logger.error(`wsgate: ${where} failed:`, err);
-    return INTERNAL;
+    return INTERNAL_ERROR;
   }
   const { status, headers } = err;
   if (!Number.isInteger(status) || status < 400 || status > 599) {
     logger.error(`wsgate: ${where} threw a HandshakeRejection with status ${String(status)}; it must be 400–599`);
-    return INTERNAL;
+    return INTERNAL_ERROR;
   }
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (!HEADER_NAME.test(name) || typeof value !== 'string' || !HEADER_VALUE.test(value)) {
       logger.error(`wsgate: ${where} threw a HandshakeRejection with an invalid header ${JSON.stringify(name)} (CR, LF or other control characters)`);
-      return INTERNAL;
+      return INTERNAL_ERROR;
     }
     out[name] = value;
   }

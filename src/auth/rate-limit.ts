@@ -6,36 +6,16 @@
  */
 import type { RateLimiterAbstract, RateLimiterMemory } from 'rate-limiter-flexible';
 import { GatewayDefinitionError } from '../errors';
-import { reject, type Rejection } from '../server/handshake';
+import { INTERNAL_ERROR, type Rejection } from '../server/handshake';
 import type { HandshakeRequest } from '../server/handshake-request';
 import { authRejection } from './guard-result';
 import type { HandshakeRateLimit, Logger, RateLimitKeyInput } from '../types';
 import { addressKey } from './cidr';
-
-const INTERNAL_ERROR = reject(500, 'Internal Server Error');
+import { RequestView } from './handshake-view';
 
 /** The default key: the client's address, an IPv6 address by its /64 prefix. */
 export function defaultRateLimitKey(h: Pick<RateLimitKeyInput, 'remoteAddress'>): string {
   return h.remoteAddress === undefined ? 'unknown' : addressKey(h.remoteAddress);
-}
-
-/** What the key function reads: the snapshot's fields (read through, so headers are parsed only if asked) and the params. */
-function keyInput(request: HandshakeRequest, params: Readonly<Record<string, string>>): RateLimitKeyInput {
-  return {
-    params,
-    method: request.method,
-    url: request.url,
-    httpVersion: request.httpVersion,
-    get headers() {
-      return request.headers;
-    },
-    remoteAddress: request.remoteAddress,
-    remotePort: request.remotePort,
-    encrypted: request.encrypted,
-    get query() {
-      return request.query;
-    },
-  };
 }
 
 /** Validates a `handshakeRateLimit` option (of the app or of a gateway); throws `GatewayDefinitionError`. */
@@ -111,7 +91,7 @@ export class HandshakeLimiter {
   check(request: HandshakeRequest, params: Readonly<Record<string, string>>, logger: Logger): Promise<Rejection | undefined> | Rejection {
     let key: unknown;
     try {
-      key = this.key ? this.key(keyInput(request, params)) : defaultRateLimitKey(request);
+      key = this.key ? this.key(new RequestView(request, params)) : defaultRateLimitKey(request);
       if (typeof key !== 'string') throw new TypeError(`returned ${typeof key}, not a string`);
     } catch (err) {
       logger.error(`wsgate: ${this.owner}: the handshakeRateLimit key function failed:`, err);

@@ -55,7 +55,7 @@ export class Connection<C extends ContractDefinition = ContractDefinition, P = u
    * principal and drops the expiry; `false`, another identity or an expiry already past close the
    * connection with 4401. Resolves with whether the refresh was accepted.
    *
-   * @throws TypeError when the gateway has no guards.
+   * Rejects with `TypeError` when the gateway has no guards.
    * @example
    * ```ts
    * @OnMessage() async onMessage(m: string) {

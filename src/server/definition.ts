@@ -7,6 +7,7 @@ import type { WebSocketServer } from 'ws';
 import type { HandshakeLimiter } from '../auth/rate-limit';
 import type { HookKind } from '../decorators/metadata';
 import type { CompiledContract } from './contract/compiled';
+import type { AuthSettings } from '../auth/connection-auth';
 import type { GuardClass } from '../auth/guard';
 import type { OriginRule } from './origin-rule';
 import type { GatewayOptions } from '../types';
@@ -36,6 +37,8 @@ export interface GatewayDefinition {
   /** The guards, in order (empty: none), and their class names for log lines. */
   readonly guards: readonly GuardClass[];
   readonly guardNames: readonly string[];
+  /** What its authenticated connections share (gateways with guards only). */
+  readonly auth?: AuthSettings;
   /** How guard and rate-limit refusals are answered. */
   readonly rejectWith: 'http' | 'close';
   /** Contract gateways: ms before expiry at which `$auth.expiring` is sent (at most half the time left). */

@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { clientAddress, type ProxyTrust } from '../auth/client-address';
 import { isBearerProtocol } from '../auth/credentials';
+import { parseProtocolList } from './handshake';
 
 /**
  * The HTTP request that opened a WebSocket connection, as a snapshot taken at the handshake.
@@ -72,11 +73,9 @@ function parseHeaders(raw: readonly string[]): IncomingHttpHeaders {
 /** A Sec-WebSocket-Protocol value without its `wsgate.bearer.*` entries: a token is never kept where it could be logged. */
 function withoutTokens(value: string): string {
   if (!value.includes('wsgate.bearer.')) return value;
-  const kept = value
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p) => p.length > 0 && !isBearerProtocol(p));
-  return kept.join(', ');
+  return parseProtocolList(value)
+    .filter((p) => !isBearerProtocol(p))
+    .join(', ');
 }
 
 // A separator no header can contain (HTTP forbids NUL in field names and values).

@@ -17,7 +17,7 @@ import { PROTOCOL_NAME } from '../protocol/contract';
 import type { Logger } from '../types';
 import { Connection } from './connection';
 import { describeHook, type GatewayDefinition } from './definition';
-import { checkProtocolHeaders, normalizeSubprotocolHeader, reject, type Rejection } from './handshake';
+import { checkProtocolHeaders, INTERNAL_ERROR, normalizeSubprotocolHeader, reject, type Rejection } from './handshake';
 import { snapshotRequest, type HandshakeRequest } from './handshake-request';
 import { originAllowed } from './origin-rule';
 import type { RouteMatch } from './router';
@@ -51,6 +51,8 @@ export interface Attempt {
   subprotocol?: string;
   /** handshakeTimeout passed while a step was awaited: the request was answered 503 and released. */
   timedOut?: boolean;
+  /** Armed at the first awaited step: answers 503 if the steps have not finished by handshakeTimeout. */
+  deadline?: NodeJS.Timeout;
 }
 
 /** A refusal, nothing (pass on), or either later. */
@@ -64,7 +66,6 @@ export interface StepContext {
   readonly trustProxy?: ProxyTrust;
 }
 
-export const INTERNAL_ERROR = reject(500, 'Internal Server Error');
 const FORBIDDEN = reject(403, 'Cross origin WebSockets are not allowed.');
 
 /** The request snapshot: `conn.request`, and what guards and rate limits read. */

@@ -20,6 +20,9 @@ export function reject(status: number, message: string, headers?: OutgoingHttpHe
   return { status, message, headers };
 }
 
+/** The answer to a failure of ours or of user code during the handshake (logged where it happens). */
+export const INTERNAL_ERROR = reject(500, 'Internal Server Error');
+
 const KEY = /^[+/0-9A-Za-z]{22}==$/;
 
 /**
@@ -67,14 +70,18 @@ export function isSameOrigin(origin: string, host: string | undefined): boolean 
   return netloc.length > 0 && netloc.toLowerCase() === host.toLowerCase();
 }
 
-/** The offered subprotocols, in order (empty when none); empty list elements are ignored (RFC 7230 §7). */
-export function offeredSubprotocols(req: IncomingMessage): string[] {
-  const header = req.headers['sec-websocket-protocol'];
-  if (!header) return [];
+/** The entries of a Sec-WebSocket-Protocol value, in order; empty list elements are ignored (RFC 7230 §7). */
+export function parseProtocolList(header: string): string[] {
   return header
     .split(',')
     .map((p) => p.trim())
     .filter((p) => p.length > 0);
+}
+
+/** The offered subprotocols, in order (empty when none). */
+export function offeredSubprotocols(req: IncomingMessage): string[] {
+  const header = req.headers['sec-websocket-protocol'];
+  return header ? parseProtocolList(header) : [];
 }
 
 /**

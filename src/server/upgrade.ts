@@ -14,11 +14,10 @@ import { ExpiryWheel } from '../auth/expiry-wheel';
 import { closeAfterUpgrade } from '../auth/reject-with-close';
 import type { Logger } from '../types';
 import { dropConnection } from '../topics/registry';
-import { authSettings, startAuthentication } from './auth-wiring';
-import type { AuthSettings } from '../auth/connection-auth';
+import { startAuthentication } from './auth-wiring';
 import type { GatewayDefinition } from './definition';
 import { Dispatcher } from './dispatcher';
-import { abortSocket, answerPlainRequest, checkUpgradeRequest, reject, respond, type Rejection } from './handshake';
+import { abortSocket, answerPlainRequest, checkUpgradeRequest, INTERNAL_ERROR, reject, respond, type Rejection } from './handshake';
 import {
   buildInstance,
   checkGuards,
@@ -26,7 +25,6 @@ import {
   checkOriginRule,
   checkVersionAndKey,
   closingSubprotocol,
-  INTERNAL_ERROR,
   openConnectionScope,
   rateLimit,
   selectSubprotocol,
@@ -58,13 +56,11 @@ export class GatewayServer {
   private readonly live = new Set<Dispatcher>();
   /** Handshakes in progress, ws's answer included: they count against maxConnections. */
   private pending = 0;
-  /** Sockets whose handshake is in the steps (a hook may still be running): cut by close(). */
-  private readonly handshakes = new Set<Duplex>();
+  /** Handshakes in the steps (a hook may still be running): cut by close(). */
+  private readonly handshakes = new Set<Attempt>();
   private closing = false;
-  /** Every credential deadline of the app's connections, behind one timer. */
-  private readonly wheel: ExpiryWheel;
-  /** Per guarded gateway, made at its first authenticated connection. */
-  private readonly authSettings = new WeakMap<GatewayDefinition, AuthSettings>();
+  /** Every credential deadline of the app's connections, behind one timer (gateways' auth settings hold it). */
+  readonly wheel: ExpiryWheel;
   private readonly onDispatcherDone = (d: Dispatcher): void => {
     this.live.delete(d);
     dropConnection(d.conn); // a closed connection leaves every topic
@@ -134,7 +130,10 @@ export class GatewayServer {
   async close(options: ShutdownOptions): Promise<void> {
     this.closing = true;
     await closeConnections([...this.live], options, this.options.logger);
-    for (const socket of this.handshakes) abortSocket(socket, SHUTTING_DOWN);
+    for (const h of this.handshakes) {
+      clearTimeout(h.deadline); // answered here: the hook's deadline no longer matters
+      abortSocket(h.socket, SHUTTING_DOWN);
+    }
     this.wheel.close();
   }
 
@@ -149,13 +148,12 @@ export class GatewayServer {
 
   private async handshake(h: Attempt): Promise<void> {
     this.pending++; // counted from here: checkLimits sees this request too
-    this.handshakes.add(h.socket);
-    let deadline: NodeJS.Timeout | undefined;
+    this.handshakes.add(h);
     try {
       for (const step of this.steps) {
         let refusal = step(h);
         if (isThenable<Rejection | undefined>(refusal)) {
-          deadline ??= this.armDeadline(h); // only handshakes that wait on a hook pay for a timer
+          h.deadline ??= this.armDeadline(h); // only handshakes that wait on a hook pay for a timer
           refusal = await refusal;
           if (h.timedOut) return; // answered 503 and released already
         }
@@ -164,7 +162,7 @@ export class GatewayServer {
       this.complete(h);
       h.scope = undefined;
     } finally {
-      clearTimeout(deadline);
+      clearTimeout(h.deadline);
       if (!h.timedOut) this.release(h);
       // Every refusal returns with `scope` still set: nothing it built may outlive the request.
       if (h.scope) void disposeScope(h.scope.disposer(), this.options.logger, h.match.target.name);
@@ -173,7 +171,7 @@ export class GatewayServer {
 
   private release(h: Attempt): void {
     this.pending--;
-    this.handshakes.delete(h.socket);
+    this.handshakes.delete(h);
   }
 
   /**
@@ -230,15 +228,9 @@ export class GatewayServer {
       socket.off('error', noop);
       const dispatcher = new Dispatcher(def, instance!, conn!, container, this.options.logger, this.onDispatcherDone);
       this.live.add(dispatcher);
-      if (conn![kAuth]) startAuthentication(this.authSettingsOf(def), conn!, instance!);
+      if (conn![kAuth]) startAuthentication(def.auth!, conn!, instance!);
       dispatcher.start(ws, match.args, subprotocol);
     });
-  }
-
-  private authSettingsOf(def: GatewayDefinition): AuthSettings {
-    let settings = this.authSettings.get(def);
-    if (!settings) this.authSettings.set(def, (settings = authSettings(def, this.wheel, this.options.logger)));
-    return settings;
   }
 
   /** ws refused a request our checks let through (e.g. a malformed Sec-WebSocket-Extensions). */

@@ -85,4 +85,36 @@ describe('handshakeTimeout bounds the steps of a handshake', () => {
     expect(seen.built).toBe(0);
     expect(app.connectionCount).toBe(0);
   });
+
+  it('app.close() answers a handshake stuck on a hook and clears its deadline (no timer keeps the process alive)', async () => {
+    let called!: () => void;
+    const guardCalled = new Promise<void>((resolve) => (called = resolve));
+    @injectable()
+    class Stuck implements Guard {
+      authenticate(): Promise<boolean> {
+        called();
+        return new Promise(() => undefined);
+      }
+    }
+    @Gateway('/stuck-at-close', { guards: [Stuck] })
+    class StuckAtCloseGateway {
+      @OnMessage() echo(m: string): string {
+        return m;
+      }
+    }
+    const { port, app } = await startApp([StuckAtCloseGateway], { handshakeTimeout: 60_000 });
+    // Observed, not replaced: the deadline is the one timer armed for handshakeTimeout.
+    const armed = jest.spyOn(global, 'setTimeout');
+    const cleared = jest.spyOn(global, 'clearTimeout');
+    const answer = rawRequest(port, '/stuck-at-close', upgradeHeaders());
+    await guardCalled;
+    const i = armed.mock.calls.findIndex(([, delay]) => delay === 60_000);
+    expect(i).toBeGreaterThanOrEqual(0);
+    const deadline = armed.mock.results[i].value as unknown;
+    await app.close();
+    expect((await answer).status).toBe(503);
+    expect(cleared.mock.calls.some(([handle]) => handle === deadline)).toBe(true);
+    armed.mockRestore();
+    cleared.mockRestore();
+  });
 });

@@ -6,12 +6,9 @@
  */
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { WsAdapter } from '@nestjs/platform-ws';
 import { MessageBody, SubscribeMessage, WebSocketGateway, type WsResponse } from '@nestjs/websockets';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { ECHO_PATH, HOST, serve } from '../common/harness';
+import { ECHO_PATH } from '../common/harness';
+import { serveNest } from '../common/nest';
 
 @WebSocketGateway({ path: ECHO_PATH })
 class EchoGateway {
@@ -24,13 +21,4 @@ class EchoGateway {
 @Module({ providers: [EchoGateway] })
 class AppModule {}
 
-void serve('nest-json', async () => {
-  const app = await NestFactory.create(AppModule, { logger: ['error'] });
-  app.useWebSocketAdapter(new WsAdapter(app));
-  await app.listen(0, HOST);
-  const server = app.getHttpServer() as Server;
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () => app.close(),
-  };
-});
+serveNest('nest-json', AppModule);

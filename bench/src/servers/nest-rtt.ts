@@ -5,12 +5,8 @@
  */
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { WsAdapter } from '@nestjs/platform-ws';
 import { MessageBody, SubscribeMessage, WebSocketGateway, type WsResponse } from '@nestjs/websockets';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { HOST, serve } from '../common/harness';
+import { serveNest } from '../common/nest';
 import { add, AddRequest, RTT_PATH, RTT_TYPE, validationError } from '../common/rtt';
 
 @WebSocketGateway({ path: RTT_PATH })
@@ -26,13 +22,4 @@ class CalculatorGateway {
 @Module({ providers: [CalculatorGateway] })
 class AppModule {}
 
-void serve('nest-rtt', async () => {
-  const app = await NestFactory.create(AppModule, { logger: ['error'] });
-  app.useWebSocketAdapter(new WsAdapter(app));
-  await app.listen(0, HOST);
-  const server = app.getHttpServer() as Server;
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () => app.close(),
-  };
-});
+serveNest('nest-rtt', AppModule);

@@ -43,10 +43,8 @@ export class ContractSession {
   private readonly methods: Record<string | symbol, Method>;
   /** Answers the client's `$auth` (in-band credential refresh; see `AuthHook`). Unset: refused `UNAUTHORIZED`. */
   onAuth: AuthHook | undefined;
-  private readonly auth = new AuthRequests({
-    hook: () => this.onAuth, send: (text) => this.sendText(text), close: (code, reason) => this.conn.close(code, reason),
-    ended: () => this.ended, invalid: (message, id) => this.invalid('BAD_MESSAGE', message, id, '$auth'),
-  });
+  /** Made at the first `$auth` (most connections never send one). */
+  private auth: AuthRequests | undefined;
 
   constructor(
     private readonly compiled: CompiledContract,
@@ -90,6 +88,8 @@ export class ContractSession {
         return;
       case 'auth':
         if (this.idTaken(envelope.id)) return this.duplicate(envelope.id, '$auth');
+        this.auth ??= new AuthRequests({ hook: () => this.onAuth, send: (t) => this.sendText(t), close: (c, r) => this.conn.close(c, r),
+          ended: () => this.ended, invalid: (m, id) => this.invalid('BAD_MESSAGE', m, id, '$auth') });
         return this.auth.receive(envelope.id, envelope.data);
       case 'ignored':
       case 'auth-expiring': // only servers send it
@@ -269,7 +269,7 @@ export class ContractSession {
   }
 
   private idTaken(id: Id): boolean {
-    return this.active.has(id) || this.auth.has(id);
+    return this.active.has(id) || this.auth?.has(id) === true;
   }
 
   /** Never a reply to that id: it belongs to the request still pending. */
