@@ -27,6 +27,7 @@ const SERVERS = {
   'wsgate-passguard': ['servers/wsgate-guard.js', 'pass'],
   'wsgate-hmac': ['servers/wsgate-guard.js', 'hmac'],
   'wsgate-guards': ['servers/wsgate-guard.js', 'all'],
+  'wsgate-guards-split': ['servers/wsgate-guard.js', 'split'],
   'wsgate-hub': ['servers/wsgate-fanout.js', 'hub'],
   'nest-json': ['servers/nest-json.js'],
   'raw-rtt': ['servers/raw-rtt.js'],

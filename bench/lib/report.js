@@ -208,10 +208,10 @@ function markdown({ rows, benches, results, errors, info, reps, quick, seconds, 
   );
   if (benches.some((b) => b.id.startsWith('handshake-guard'))) {
     out.push(
-      '- **Guards** (`handshake-guard`, `handshake-guard-procs`, see README.md): a text echo gateway without guards, with a',
-      '  pass-through guard and with one HMAC bearer-token guard (`createHmac(\'sha256\')`, `timingSafeEqual`), every request',
-      '  sending `Authorization: Bearer <token>`; in one process (batches to each in turn, CPU over all batches ÷ no guard\'s) and in one',
-      '  process each (ratios to `wsgate-noguard`).',
+      '- **Guards** (`handshake-guard`, `handshake-guard-split`, `handshake-guard-procs`, see README.md): a text echo gateway without',
+      '  guards, with a pass-through guard and with one HMAC bearer-token guard (`createHmac(\'sha256\')`, `timingSafeEqual`), every',
+      '  request sending `Authorization: Bearer <token>`; in one process (60 rounds of batches to each in turn, CPU over all batches ÷',
+      '  no guard\'s; `-split` adds the HMAC guard without its HMAC) and in one process each (ratios to `wsgate-noguard`).',
       '',
     );
   }

@@ -3,12 +3,13 @@
  * HMAC bearer-token guard (`hmac`), by a guard that passes without checking anything (`pass`: what
  * wsgate's guard step costs by itself), or the same gateway without guards (`none`, the baseline).
  * The client sends `Authorization: Bearer <token>` to all, so the only difference is the guard.
- * `all` serves the three in one process, at /echo, /pass and /hmac (the in-process comparison).
- * Usage: node servers/wsgate-guard.js none|pass|hmac|all
+ * `all` serves the three in one process, at /echo, /pass and /hmac (the in-process comparison);
+ * `split` adds a diagnostic guard at /parse (the HMAC guard's parsing without the HMAC).
+ * Usage: node servers/wsgate-guard.js none|pass|hmac|all|split
  */
 import 'reflect-metadata';
 import { ECHO_PATH, HOST, serve } from '../common/harness';
-import { verifyToken, type Claims } from '../common/hmac';
+import { parseTokenUnchecked, verifyToken, type Claims } from '../common/hmac';
 import {
   Connection,
   createApp,
@@ -22,20 +23,28 @@ import {
 } from '../common/wsgate';
 
 const variant = process.argv[2];
-if (variant !== 'none' && variant !== 'pass' && variant !== 'hmac' && variant !== 'all') {
-  console.error('usage: wsgate-guard.js none|pass|hmac|all');
+if (variant !== 'none' && variant !== 'pass' && variant !== 'hmac' && variant !== 'all' && variant !== 'split') {
+  console.error('usage: wsgate-guard.js none|pass|hmac|all|split');
   process.exit(2);
 }
 
-/** Verifies the HMAC of the bearer token; its claims become the principal. */
-@injectable()
-class HmacGuard implements Guard<Claims> {
-  authenticate(h: Handshake<Claims>): GuardResult<Claims> {
-    const claims = h.bearerToken === undefined ? undefined : verifyToken(h.bearerToken, Date.now());
-    if (!claims) throw new HandshakeRejection(401, 'invalid token', { 'WWW-Authenticate': 'Bearer' });
-    return { principal: claims };
+type Check = (token: string, nowMs: number) => Claims | undefined;
+
+/** A guard whose token check is `check`; the token's claims become the principal. */
+function tokenGuard(check: Check): new () => Guard<Claims> {
+  @injectable()
+  class TokenGuard implements Guard<Claims> {
+    authenticate(h: Handshake<Claims>): GuardResult<Claims> {
+      const claims = h.bearerToken === undefined ? undefined : check(h.bearerToken, Date.now());
+      if (!claims) throw new HandshakeRejection(401, 'invalid token', { 'WWW-Authenticate': 'Bearer' });
+      return { principal: claims };
+    }
   }
+  return TokenGuard;
 }
+
+/** Verifies the HMAC of the bearer token (createHmac, timingSafeEqual): the guard of the budget. */
+const HmacGuard = tokenGuard(verifyToken);
 
 const FIXED: Claims = { sub: 'user-1', exp: Math.floor(Date.now() / 1000) + 3600 };
 
@@ -61,9 +70,12 @@ function echoGateway(path: string, guards: Array<new () => Guard<Claims>>): new 
   return EchoGateway;
 }
 
-// `all` (the in-process comparison): the three side by side, at /echo, /pass and /hmac.
+// `all` (the in-process comparison): the three side by side, at /echo, /pass and /hmac. `split` adds
+// /parse, the HMAC guard without its HMAC (see common/hmac.ts), to split the guard's cost.
+const inProcess = [echoGateway(ECHO_PATH, []), echoGateway('/pass', [PassGuard]), echoGateway('/hmac', [HmacGuard])];
 const gateways =
-  variant === 'all' ? [echoGateway(ECHO_PATH, []), echoGateway('/pass', [PassGuard]), echoGateway('/hmac', [HmacGuard])]
+  variant === 'all' ? inProcess
+  : variant === 'split' ? [...inProcess, echoGateway('/parse', [tokenGuard(parseTokenUnchecked)])]
   : [echoGateway(ECHO_PATH, variant === 'hmac' ? [HmacGuard] : variant === 'pass' ? [PassGuard] : [])];
 
 void serve(`wsgate-guard ${variant}`, async () => {
