@@ -39,6 +39,15 @@ FAMILIES.add('raw');
 const WITH = option('--with')?.split(',') ?? [];
 const OUT = path.resolve(option('--out') ?? path.join(BENCH, 'results'));
 
+/** The guard benchmarks' paths on the wsgate-guards servers, the first one the baseline. */
+const GUARD_PATHS = [
+  { path: '/echo', name: 'noguard' },
+  { path: '/pass', name: 'pass' },
+  { path: '/hmac', name: 'hmac' },
+];
+// 60 rounds: with 20, a path's ratio moved by ±0.1 from one repetition to the next.
+const GUARD_AB_OPTIONS = { count: 200, rounds: QUICK ? 8 : 60, concurrency: 50 };
+
 /**
  * The benchmarks. `metrics`: what the client reports that the table shows, with the direction
  * that is better and the issue's budget for wsgate's ratio to raw ws (when it sets one).
@@ -102,16 +111,8 @@ const BENCHMARKS = [
     mode: 'handshake-ab',
     servers: ['wsgate-guards'],
     optIn: true,
-    clientOptions: () => ({
-      bearer: true,
-      paths: [
-        { path: '/echo', name: 'noguard' },
-        { path: '/pass', name: 'pass' },
-        { path: '/hmac', name: 'hmac' },
-      ],
-    }),
-    // 60 rounds: with 20, a path's ratio moved by ±0.1 from one repetition to the next.
-    options: { count: 200, rounds: QUICK ? 8 : 60, concurrency: 50 },
+    clientOptions: () => ({ bearer: true, paths: GUARD_PATHS }),
+    options: GUARD_AB_OPTIONS,
     metrics: [
       { key: 'hmacRatio', label: 'HMAC guard ÷ no guard, server CPU/conn', better: 'lower', budget: 1.15, budgetOn: 'value', digits: 3 },
       { key: 'passRatio', label: 'pass-through guard ÷ no guard, server CPU/conn', better: 'lower', digits: 3 },
@@ -129,16 +130,8 @@ const BENCHMARKS = [
     mode: 'handshake-ab',
     servers: ['wsgate-guards-split'],
     optIn: true,
-    clientOptions: () => ({
-      bearer: true,
-      paths: [
-        { path: '/echo', name: 'noguard' },
-        { path: '/pass', name: 'pass' },
-        { path: '/parse', name: 'parse' },
-        { path: '/hmac', name: 'hmac' },
-      ],
-    }),
-    options: { count: 200, rounds: QUICK ? 8 : 60, concurrency: 50 },
+    clientOptions: () => ({ bearer: true, paths: [...GUARD_PATHS, { path: '/parse', name: 'parse' }] }),
+    options: GUARD_AB_OPTIONS,
     metrics: [
       { key: 'passRatio', label: 'pass-through guard ÷ no guard', better: 'lower', digits: 3 },
       { key: 'parseRatio', label: 'token parsing, no HMAC ÷ no guard', better: 'lower', digits: 3 },
