@@ -53,6 +53,12 @@ export const kSession = Symbol('wsgate.session');
 export const kAuth = Symbol('wsgate.auth');
 export const kGatewayMetadata = Symbol('wsgate.gateway');
 
+/** A close frame's reason is at most this many bytes of UTF-8 (RFC 6455 §5.5). */
+export const MAX_CLOSE_REASON_BYTES = 123;
+
+/** setTimeout's largest delay: beyond 2^31 − 1 ms it fires after 1 ms, so longer waits are capped here. */
+export const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
 export const noop = (): void => {};
 
 /** Whether user code returned a promise (or any thenable): the one test the runtime uses for it. */

@@ -7,7 +7,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
-import { CloseCode, DEFAULTS, noop } from '../constants';
+import { CloseCode, DEFAULTS, MAX_CLOSE_REASON_BYTES, noop } from '../constants';
 import { GatewayDefinitionError } from '../errors';
 import type { AppCloseOptions, AppOptions, Logger } from '../types';
 import { isValidCloseCode } from '../connection/websocket-connection';
@@ -69,7 +69,7 @@ export interface App {
 
 function checkCloseOptions({ code, reason, timeout }: AppCloseOptions): RangeError | undefined {
   if (code !== undefined && !isValidCloseCode(code)) return new RangeError(`app.close: invalid close code ${code}`);
-  if (reason !== undefined && Buffer.byteLength(reason) > 123) return new RangeError('app.close: reason longer than 123 bytes');
+  if (reason !== undefined && Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) return new RangeError(`app.close: reason longer than ${MAX_CLOSE_REASON_BYTES} bytes`);
   if (timeout !== undefined && !(Number.isFinite(timeout) && timeout >= 0)) {
     return new RangeError(`app.close: timeout must be a number ≥ 0, got ${String(timeout)}`);
   }

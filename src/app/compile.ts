@@ -159,7 +159,7 @@ function compileGateway(cls: GatewayClass, app: AppOptions, parts: AppParts, bud
   }
   const def: GatewayDefinition = {
     name, cls, path: meta.path, hooks, originRule, contract, settings, wss, pubsub,
-    guards, guardNames: guards.map((g) => g.name || '(anonymous guard)'),
+    guards,
     rejectWith: o.rejectWith ?? 'http',
     refreshLead: o.refreshLead ?? DEFAULTS.refreshLead,
     rateLimit: compileRateLimit({ name, path: meta.path }, o.handshakeRateLimit, budget),

@@ -22,12 +22,17 @@ export interface AuthenticatedConnection {
   close(code?: number, reason?: string): Promise<void>;
 }
 
-/** What every authenticated connection of one gateway shares (made once per gateway, not per connection). */
+/**
+ * What the guarded connections of one gateway share, from their handshake on (made once per
+ * gateway at createApp, not per connection).
+ */
 export interface AuthSettings {
   readonly wheel: ExpiryWheel;
   readonly logger: Logger;
   /** "ChatGateway", for log lines. */
   readonly gatewayName: string;
+  /** The gateway's guards' class names, in order, for log lines. */
+  readonly guardNames: readonly string[];
   /** ms before expiry at which `onExpiring` is called (contract gateways). */
   readonly refreshLead: number;
   /** Sends `$auth.expiring` on a connection (contract gateways only). */
@@ -137,7 +142,7 @@ export class ConnectionAuth {
     }
     const { logger, gatewayName, wheel } = ctx.settings;
     const where = `${gatewayName}: the refresh of guard ${this.guardName}`;
-    const checked = checkResult(result, () => where, { logger, now: () => wheel.now() });
+    const checked = checkResult(result, () => where, logger, wheel);
     if ('status' in checked) return false; // a past expiry, or a malformed result (logged)
     const same = this.guard?.sameIdentity ? this.guard.sameIdentity(this.principal, checked.principal) : sameIdentityByDefault(this.principal, checked.principal);
     if (!same) {

@@ -3,10 +3,9 @@
  * warning (contract gateways) and the expiry itself (close 4401). No imports of Node.
  * @module
  */
+import { DEFAULTS } from '../constants';
 import type { ExpiryWheel, WheelEntry } from './expiry-wheel';
 
-/** Default of the gateway option `refreshLead`: how long before expiry the client is warned, at most. */
-export const DEFAULT_REFRESH_LEAD = 30_000;
 /** At most one warning per this many ms on a connection. */
 export const MIN_WARNING_INTERVAL = 5_000;
 
@@ -40,7 +39,7 @@ export class CredentialExpiry {
   constructor(
     private readonly wheel: ExpiryWheel,
     private readonly hooks: CredentialExpiryHooks,
-    private readonly refreshLead = DEFAULT_REFRESH_LEAD,
+    private readonly refreshLead: number = DEFAULTS.refreshLead,
   ) {}
 
   /** The expiry in force, if any. */

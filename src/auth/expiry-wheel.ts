@@ -6,10 +6,8 @@
  * No imports of Node: the clock and the timer functions can be replaced (tests use a fake clock).
  * @module
  */
+import { MAX_TIMER_DELAY } from '../constants';
 import { TickHeap } from './tick-heap';
-
-/** `setTimeout` treats a longer delay as 1 ms. */
-export const MAX_TIMER_DELAY = 2 ** 31 - 1;
 
 /** What the wheel calls once its deadline has passed. */
 export interface WheelEntry {

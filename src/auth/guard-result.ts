@@ -26,18 +26,20 @@ export function checkResult(
   result: unknown,
   /** Where the result came from, for a log line (called only when one is logged). */
   where: () => string,
-  ctx: { readonly logger: Logger; readonly now: () => number },
+  logger: Logger,
+  /** The app's clock (its expiry wheel). */
+  clock: { now(): number },
 ): { principal: unknown; expiresAt: number | undefined } | Rejection {
   if (typeof result !== 'object' || result === null || !('principal' in result)) {
-    ctx.logger.error(`wsgate: ${where()} returned ${describe(result)}; a guard returns true, false or { principal, expiresAt? }`);
+    logger.error(`wsgate: ${where()} returned ${describe(result)}; a guard returns true, false or { principal, expiresAt? }`);
     return INTERNAL_ERROR;
   }
   const { principal, expiresAt } = result as Exclude<GuardResult, boolean>;
   if (expiresAt !== undefined && !(typeof expiresAt === 'number' && Number.isFinite(expiresAt))) {
-    ctx.logger.error(`wsgate: ${where()} returned expiresAt ${describe(expiresAt)}; it must be a finite number of ms since the epoch`);
+    logger.error(`wsgate: ${where()} returned expiresAt ${describe(expiresAt)}; it must be a finite number of ms since the epoch`);
     return INTERNAL_ERROR;
   }
-  if (expiresAt !== undefined && expiresAt <= ctx.now()) return EXPIRED;
+  if (expiresAt !== undefined && expiresAt <= clock.now()) return EXPIRED;
   return { principal, expiresAt };
 }
 

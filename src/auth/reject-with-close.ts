@@ -4,17 +4,14 @@
  * @module
  */
 import type { WebSocket } from 'ws';
-import { noop } from '../constants';
+import { MAX_CLOSE_REASON_BYTES, noop } from '../constants';
 import type { Rejection } from '../server/handshake';
-
-/** Close reasons are at most 123 bytes of UTF-8 (RFC 6455 §5.5). */
-const MAX_REASON_BYTES = 123;
 
 /** The close reason of a refusal: its message, and for 429 `retry-after=S` first (what the typed client reads). */
 export function closeReason(refusal: Rejection): string {
   const retryAfter = refusal.headers?.['Retry-After'] ?? refusal.headers?.['retry-after'];
   const reason = refusal.status === 429 && retryAfter !== undefined ? `retry-after=${String(retryAfter)}; ${refusal.message}` : refusal.message;
-  return truncateUtf8(reason, MAX_REASON_BYTES);
+  return truncateUtf8(reason, MAX_CLOSE_REASON_BYTES);
 }
 
 /** `text` cut to at most `max` bytes of UTF-8, never inside a character. */

@@ -6,21 +6,18 @@
  */
 import { isThenable } from '../constants';
 import type { Rejection } from '../server/handshake';
-import type { Logger } from '../types';
-import { ConnectionAuth } from './connection-auth';
+import { ConnectionAuth, type AuthSettings } from './connection-auth';
 import type { Guard } from './guard';
 import { checkResult, FORBIDDEN, refusalFor } from './guard-result';
 import type { HandshakeView } from './handshake-view';
 
-/** What the guards step needs of the gateway and the connection being built. */
-export interface GuardsContext {
-  readonly gatewayName: string;
-  readonly guardNames: readonly string[];
-  readonly view: HandshakeView;
-  /** The connection's scope: builds guard `index`, and makes a principal what `Principal` resolves to from now on. */
-  readonly scope: { guard(index: number): object; setPrincipal(principal: unknown): void };
-  readonly logger: Logger;
-  readonly now: () => number;
+/** What the guards step needs of the gateway: its auth settings, made once at createApp. */
+export type GuardedGateway = Pick<AuthSettings, 'gatewayName' | 'guardNames' | 'logger' | 'wheel'>;
+
+/** The connection being built: builds guard `index`, and makes a principal what `Principal` resolves to from now on. */
+export interface GuardScope {
+  guard(index: number): object;
+  setPrincipal(principal: unknown): void;
 }
 
 /**
@@ -29,18 +26,24 @@ export interface GuardsContext {
  * line for anything else). Without a promise while the guards answer synchronously (a promise from
  * the first guard that answers with one), so that the handshake step stays synchronous.
  */
-export function guardsOutcome(ctx: GuardsContext, from = 0, decided?: ConnectionAuth): ConnectionAuth | Rejection | Promise<ConnectionAuth | Rejection> {
-  for (let i = from; i < ctx.guardNames.length; i++) {
+export function guardsOutcome(
+  gw: GuardedGateway,
+  view: HandshakeView,
+  scope: GuardScope,
+  from = 0,
+  decided?: ConnectionAuth,
+): ConnectionAuth | Rejection | Promise<ConnectionAuth | Rejection> {
+  for (let i = from; i < gw.guardNames.length; i++) {
     let guard: Guard;
     let answer: unknown;
     try {
-      guard = ctx.scope.guard(i) as Guard;
-      answer = guard.authenticate(ctx.view);
+      guard = scope.guard(i) as Guard;
+      answer = guard.authenticate(view);
     } catch (err) {
-      return refusalFor(err, where(ctx, i), ctx.logger);
+      return refusalFor(err, where(gw, i), gw.logger);
     }
-    if (isThenable(answer)) return settle(ctx, i, guard, answer, decided);
-    const next = apply(ctx, i, guard, answer, decided);
+    if (isThenable(answer)) return settle(gw, view, scope, i, guard, answer, decided);
+    const next = apply(gw, view, scope, i, guard, answer, decided);
     if (next && 'status' in next) return next;
     decided = next;
   }
@@ -49,7 +52,9 @@ export function guardsOutcome(ctx: GuardsContext, from = 0, decided?: Connection
 
 /** Guard `i` answered with a promise: awaits it, then runs the rest. */
 async function settle(
-  ctx: GuardsContext,
+  gw: GuardedGateway,
+  view: HandshakeView,
+  scope: GuardScope,
   i: number,
   guard: Guard,
   answer: PromiseLike<unknown>,
@@ -59,27 +64,35 @@ async function settle(
   try {
     result = await answer;
   } catch (err) {
-    return refusalFor(err, where(ctx, i), ctx.logger);
+    return refusalFor(err, where(gw, i), gw.logger);
   }
-  const next = apply(ctx, i, guard, result, decided);
+  const next = apply(gw, view, scope, i, guard, result, decided);
   if (next && 'status' in next) return next;
-  return guardsOutcome(ctx, i + 1, next);
+  return guardsOutcome(gw, view, scope, i + 1, next);
 }
 
 /** Guard `i`'s result: the refusal, or the decision from now on (the first principal stands; later guards only approve). */
-function apply(ctx: GuardsContext, i: number, guard: Guard, result: unknown, decided: ConnectionAuth | undefined): ConnectionAuth | Rejection | undefined {
+function apply(
+  gw: GuardedGateway,
+  view: HandshakeView,
+  scope: GuardScope,
+  i: number,
+  guard: Guard,
+  result: unknown,
+  decided: ConnectionAuth | undefined,
+): ConnectionAuth | Rejection | undefined {
   if (result === true) return decided;
   if (result === false) return FORBIDDEN;
   // A result object: checked before it counts, even from a guard whose principal would not.
-  const checked = checkResult(result, () => where(ctx, i), ctx);
+  const checked = checkResult(result, () => where(gw, i), gw.logger, gw.wheel);
   if ('status' in checked) return checked;
   if (decided) return decided;
-  ctx.view.principal = checked.principal;
-  ctx.scope.setPrincipal(checked.principal);
-  return new ConnectionAuth(checked.principal, checked.expiresAt, guard, ctx.guardNames[i]);
+  view.principal = checked.principal;
+  scope.setPrincipal(checked.principal);
+  return new ConnectionAuth(checked.principal, checked.expiresAt, guard, gw.guardNames[i]);
 }
 
 /** Where a guard's mistake happened, for its log line (made only when one is logged). */
-function where(ctx: Pick<GuardsContext, 'gatewayName' | 'guardNames'>, index: number): string {
-  return `${ctx.gatewayName}: guard ${ctx.guardNames[index]}`;
+function where(gw: GuardedGateway, index: number): string {
+  return `${gw.gatewayName}: guard ${gw.guardNames[index]}`;
 }

@@ -7,7 +7,7 @@
  * - anything else is logged as an error naming the hook, and the connection closes with 1011.
  * @module
  */
-import { CloseCode, noop } from '../constants';
+import { CloseCode, MAX_CLOSE_REASON_BYTES, noop } from '../constants';
 import { WebSocketClosedError, WebSocketError } from '../errors';
 import type { Logger } from '../types';
 import { isValidCloseCode } from './close-codes';
@@ -25,7 +25,7 @@ export interface ClosableConnection {
 export function handleUserError(conn: ClosableConnection, logger: Logger, what: string, err: unknown): void {
   let code: number = CloseCode.internalError;
   let reason = 'Internal error';
-  if (err instanceof WebSocketError && isValidCloseCode(err.code) && typeof err.reason === 'string' && Buffer.byteLength(err.reason) <= 123) {
+  if (err instanceof WebSocketError && isValidCloseCode(err.code) && typeof err.reason === 'string' && Buffer.byteLength(err.reason) <= MAX_CLOSE_REASON_BYTES) {
     logger.debug?.(`wsgate: ${what} closed the connection with ${err.code}${err.reason ? ` "${err.reason}"` : ''}`);
     code = err.code;
     reason = err.reason;

@@ -4,7 +4,7 @@
  * @module
  */
 import { WebSocket } from 'ws';
-import { ABNORMAL_CLOSURE, kAttach, kConnection, kCork, kFinished, kSend, kSocket, kUncork, NO_STATUS_RECEIVED, noop } from '../constants';
+import { ABNORMAL_CLOSURE, kAttach, kConnection, kCork, kFinished, kSend, kSocket, kUncork, MAX_CLOSE_REASON_BYTES, NO_STATUS_RECEIVED, noop } from '../constants';
 import { WebSocketClosedError } from '../errors';
 import type { OutgoingMessage, WriteOptions } from '../types';
 import { Heartbeat } from './heartbeat';
@@ -178,7 +178,7 @@ export abstract class WebSocketConnection {
   close(code?: number, reason?: string): Promise<void> {
     if (code === undefined && reason !== undefined) code = 1000;
     if (code !== undefined && !isValidCloseCode(code)) throw new RangeError(`close: invalid close code ${code}`);
-    if (reason !== undefined && Buffer.byteLength(reason) > 123) throw new RangeError('close: reason longer than 123 bytes');
+    if (reason !== undefined && Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) throw new RangeError(`close: reason longer than ${MAX_CLOSE_REASON_BYTES} bytes`);
     const ws = this[kSocket];
     if (this.state === 'connecting' && !ws) {
       this.pendingClose = [code, reason];

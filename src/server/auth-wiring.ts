@@ -18,6 +18,7 @@ export function authSettings(def: GatewayDefinition, wheel: ExpiryWheel, logger:
     wheel,
     logger,
     gatewayName: def.name,
+    guardNames: def.guards.map((g) => g.name || '(anonymous guard)'),
     refreshLead: def.refreshLead,
     onExpiring: def.contract ? (conn: AuthenticatedConnection, expiresAt: number) => (conn as Connection)[kSession]?.sendAuthExpiring(expiresAt) : undefined,
     onReauth: reauth === undefined

@@ -15,7 +15,6 @@ import type { PubSubLink } from '../topics/registry';
 
 export type GatewayClass = new (...args: never[]) => object;
 
-/** Method names per hook; `message` is mandatory. */
 /** Method names per hook; `message` is mandatory on raw gateways (a contract gateway may use it for binary frames). */
 export type GatewayHooks = Readonly<Partial<Record<HookKind, string | symbol>>>;
 
@@ -34,10 +33,9 @@ export interface GatewayDefinition {
   readonly settings: GatewaySettings;
   /** What the Origin header must be (before @CheckOrigin, when the gateway has one). */
   readonly originRule: OriginRule;
-  /** The guards, in order (empty: none), and their class names for log lines. */
+  /** The guards, in order (empty: none). */
   readonly guards: readonly GuardClass[];
-  readonly guardNames: readonly string[];
-  /** What its authenticated connections share (gateways with guards only). */
+  /** What its guarded connections share, from the handshake on (gateways with guards only). */
   readonly auth?: AuthSettings;
   /** How guard and rate-limit refusals are answered. */
   readonly rejectWith: 'http' | 'close';

@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { clientAddress, type ProxyTrust } from '../auth/client-address';
 import { isBearerProtocol } from '../auth/credentials';
+import { BEARER_PROTOCOL_PREFIX } from '../protocol/client/bearer';
 import { parseProtocolList } from './handshake';
 
 /**
@@ -72,7 +73,7 @@ function parseHeaders(raw: readonly string[]): IncomingHttpHeaders {
 
 /** A Sec-WebSocket-Protocol value without its `wsgate.bearer.*` entries: a token is never kept where it could be logged. */
 function withoutTokens(value: string): string {
-  if (!value.includes('wsgate.bearer.')) return value;
+  if (!value.includes(BEARER_PROTOCOL_PREFIX)) return value;
   return parseProtocolList(value)
     .filter((p) => !isBearerProtocol(p))
     .join(', ');

@@ -109,18 +109,10 @@ export function openConnectionScope(h: Attempt, ctx: StepContext): undefined {
 
 /** The gateway's guards, in order (see auth/run-guards); the first principal is the connection's. */
 export function checkGuards(h: Attempt, ctx: StepContext): StepResult {
-  const def = h.match.target;
-  if (def.guards.length === 0) return undefined;
-  const scope = h.scope!;
+  const auth = h.match.target.auth; // made at createApp for gateways with guards only
+  if (!auth) return undefined;
   const view = new HandshakeView(requestOf(h, ctx), h.match.params, h.req.headers.authorization, h.offered, h.originChecked);
-  const outcome = guardsOutcome({
-    gatewayName: def.name,
-    guardNames: def.guardNames,
-    view,
-    scope,
-    logger: ctx.logger,
-    now: Date.now,
-  });
+  const outcome = guardsOutcome(auth, view, h.scope!);
   // Guards that answer synchronously keep the step synchronous: no promise per handshake.
   const accept = (o: ConnectionAuth | Rejection): Rejection | undefined => {
     if ('status' in o) return o;

@@ -1,4 +1,5 @@
-import { CredentialExpiry, DEFAULT_REFRESH_LEAD, MIN_WARNING_INTERVAL, warningTime } from '../../src/auth/credential-expiry';
+import { DEFAULTS } from '../../src/constants';
+import { CredentialExpiry, MIN_WARNING_INTERVAL, warningTime } from '../../src/auth/credential-expiry';
 import { ExpiryWheel } from '../../src/auth/expiry-wheel';
 import { onCleanup } from '../helpers/cleanup';
 import { FakeClock } from '../helpers/fake-clock';
@@ -46,8 +47,8 @@ describe('CredentialExpiry', () => {
     clock.advance(200_000);
     expect(log.map((l) => l.what)).toEqual(['expiring', 'expired']);
     expect(log[0].expiresAt).toBe(expiresAt);
-    expect(log[0].at - (expiresAt - DEFAULT_REFRESH_LEAD)).toBeGreaterThanOrEqual(0);
-    expect(log[0].at - (expiresAt - DEFAULT_REFRESH_LEAD)).toBeLessThanOrEqual(TICK);
+    expect(log[0].at - (expiresAt - DEFAULTS.refreshLead)).toBeGreaterThanOrEqual(0);
+    expect(log[0].at - (expiresAt - DEFAULTS.refreshLead)).toBeLessThanOrEqual(TICK);
     expect(log[1].at - expiresAt).toBeGreaterThanOrEqual(0);
     expect(log[1].at - expiresAt).toBeLessThanOrEqual(TICK);
     expect(expiry.expiresAt).toBeUndefined();

@@ -1,4 +1,5 @@
-import { ExpiryWheel, MAX_TIMER_DELAY, type WheelEntry } from '../../src/auth/expiry-wheel';
+import { MAX_TIMER_DELAY } from '../../src/constants';
+import { ExpiryWheel, type WheelEntry } from '../../src/auth/expiry-wheel';
 import { FakeClock } from '../helpers/fake-clock';
 import { onCleanup } from '../helpers/cleanup';
 

@@ -3,6 +3,7 @@
  * as the request `$auth` on the connection that was warned. No imports but relative ones.
  * @module
  */
+import { MAX_TIMER_DELAY } from '../../constants';
 
 /** What the refresh needs of the client. */
 export interface AuthRefreshPorts {
@@ -20,8 +21,6 @@ export interface AuthRefreshPorts {
   report(err: unknown): void;
 }
 
-/** `setTimeout` fires at once beyond this. */
-const MAX_TIMER_DELAY = 2 ** 31 - 1;
 
 /**
  * The server warns at most once per 5 s, so a token that lives only a few seconds would expire

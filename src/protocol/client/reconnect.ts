@@ -1,11 +1,9 @@
 /**
  * What the typed client does after its connection ended: stop for good, or try again after how
- * long. Pure functions; no imports.
+ * long. Pure functions.
  * @module
  */
-
-/** setTimeout fires after 1 ms for a delay beyond 2^31 − 1 ms: delays are capped there. */
-const MAX_DELAY = 2 ** 31 - 1;
+import { MAX_TIMER_DELAY } from '../../constants';
 
 /** Where the client is in its run of attempts. */
 export interface RetryContext {
@@ -45,5 +43,5 @@ export function nextStep(code: number, reason: string, ctx: RetryContext): Retry
   if (code === 1013) delay = max / 2 + (ctx.random() * max) / 2;
   else if (code === 4429 && retryAfter(reason) !== undefined) delay = retryAfter(reason)! + ctx.random() * min;
   else delay = ctx.random() * Math.min(max, min * 2 ** Math.min(ctx.attempt, 30));
-  return { delay: Math.min(Math.round(delay), MAX_DELAY), authRetry: false };
+  return { delay: Math.min(Math.round(delay), MAX_TIMER_DELAY), authRetry: false };
 }

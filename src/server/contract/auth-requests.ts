@@ -7,7 +7,6 @@ import { CloseCode, noop } from '../../constants';
 import { MessageError } from '../../errors';
 import { writeErrorReply, writeReply, type Id, type WireError } from '../../protocol/envelope';
 
-
 /**
  * The session's `onAuth`, set by whoever wires the guard's `refresh` to the connection: it
  * re-authenticates with `token` and resolves with the new expiry (answered `{"expiresAt": ms}`;

@@ -7,7 +7,7 @@
  * data messages beyond the bound are then answered `OVERLOADED`.
  * @module
  */
-import { CloseCode, isThenable, kSend, noop } from '../../constants';
+import { CloseCode, isThenable, kSend, MAX_CLOSE_REASON_BYTES, noop } from '../../constants';
 import { handleUserError } from '../../connection/handler-errors';
 import { InboundQueue, type Pausable } from '../../connection/inbound-queue';
 import { MessageError, WebSocketClosedError, WebSocketError } from '../../errors';
@@ -281,7 +281,7 @@ export class ContractSession {
   private invalid(code: string, message: string, id: Id | undefined, type: string | undefined, issues?: WireIssue[]): void {
     if (this.compiled.onInvalidMessage === 'close') {
       const reason = `${code}: ${message}`;
-      this.conn.close(CloseCode.policyViolation, Buffer.byteLength(reason) > 123 ? code : reason).catch(noop);
+      this.conn.close(CloseCode.policyViolation, Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES ? code : reason).catch(noop);
       return;
     }
     this.sendError(id, type, issues ? { code, message, issues } : { code, message });

@@ -3,12 +3,11 @@
  * @module
  */
 import type { RedisClientOptions } from 'redis';
+import { MAX_TIMER_DELAY } from '../../constants';
 import { BrokerError } from '../../errors';
 import type { Broker, BrokerContext } from './broker';
 import { RedisLink, type RedisClient } from './redis-link';
 
-/** setTimeout's largest delay. */
-const MAX_TIMEOUT = 2 ** 31 - 1;
 
 /** Options of `RedisBroker`. */
 export interface RedisBrokerOptions {
@@ -79,8 +78,8 @@ export class RedisBroker implements Broker {
     this.url = options.url ?? 'redis://127.0.0.1:6379';
     this.prefix = options.prefix ?? 'wsgate:';
     const timeout = options.commandTimeout ?? 5000;
-    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 1 || timeout > MAX_TIMEOUT) {
-      throw new RangeError(`RedisBroker: commandTimeout must be a number of ms from 1 to ${MAX_TIMEOUT}, got ${String(timeout)}`);
+    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 1 || timeout > MAX_TIMER_DELAY) {
+      throw new RangeError(`RedisBroker: commandTimeout must be a number of ms from 1 to ${MAX_TIMER_DELAY}, got ${String(timeout)}`);
     }
     this.commandTimeout = timeout;
   }
